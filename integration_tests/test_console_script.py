@@ -1,0 +1,49 @@
+"""The installed `source-zoho-desk` script, run as Airbyte runs it, against the simulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from source_zoho_desk import run as connector_run
+from source_zoho_desk.components import auth
+
+
+def test_demo_runs_spec_check_discover_and_read_through_the_console_script():
+    result = subprocess.run([sys.executable, "-m", "integration_tests.demo"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "check:    SUCCEEDED" in lines
+    assert "discover: tickets, departments, products, contracts, organization_fields" in lines
+    assert any(line.strip().startswith("tickets: 237 records from") for line in lines)
+    assert any(line.strip().startswith("organization_fields: 128 records from") for line in lines)
+
+
+def test_eleven_runs_in_ten_minutes_mint_one_access_token(simulator, tmp_path, capsys):
+    """Zoho allows 10 access tokens per refresh token in 10 minutes: runs must reuse the saved one."""
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(simulator.config()))
+    for _ in range(11):
+        auth._managers.clear()  # as if each run were a new process
+        connector_run.run(["check", "--config", str(config_path)])
+        statuses = [json.loads(line)["connectionStatus"]["status"] for line in capsys.readouterr().out.splitlines()
+                    if '"CONNECTION_STATUS"' in line]
+        assert statuses == ["SUCCEEDED"]
+    assert simulator.tokens_minted() == 1
+    saved = json.loads(config_path.read_text())["credentials"]
+    assert saved["access_token"] and saved["token_expiry_date"]
+
+
+def test_a_grant_code_works_once_and_the_saved_refresh_token_carries_on(simulator, tmp_path, capsys):
+    config = simulator.config()
+    config["credentials"] = {"auth_type": "grant_code", "client_id": simulator.client_id,
+                             "client_secret": simulator.client_secret, "grant_code": simulator.grant_code()}
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    for _ in range(2):
+        auth._managers.clear()
+        connector_run.run(["check", "--config", str(config_path)])
+        assert '"status":"SUCCEEDED"' in capsys.readouterr().out
+    saved = json.loads(config_path.read_text())["credentials"]
+    assert saved["auth_type"] == "oauth2.0" and saved["refresh_token"] and "grant_code" not in saved

@@ -1,0 +1,140 @@
+"""The connector through PyAirbyte (`airbyte`), offline, against the Zoho Desk simulator.
+
+PyAirbyte brings its own pins (rich<14, cryptography<47, an older protobuf and google-api-core ...) that would
+downgrade packages of the connector's environment, so it lives in its own venv, `.venv-pyairbyte`, and runs the
+connector's installed console script as a subprocess (`local_executable`), as it would any connector:
+
+    python3 -m venv .venv-pyairbyte && .venv-pyairbyte/bin/pip install airbyte==0.71.3
+    .venv/bin/python -m pytest integration_tests/test_pyairbyte.py
+
+The test (in the connector's venv) starts the simulator, runs this same file as a script with PyAirbyte's python
+(`python integration_tests/test_pyairbyte.py --config ... --executable ... --result ...`), and compares the JSON
+result with the simulator's data. Without PyAirbyte anywhere the test is skipped. PyAirbyte's python is, in order:
+$PYAIRBYTE_PYTHON, <repo>/.venv-pyairbyte/bin/python, or this interpreter if it can import `airbyte`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[1]
+STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields"]
+
+
+# ---- the PyAirbyte side (runs in PyAirbyte's venv; imports nothing from this repository) -------------------------
+
+def run_pyairbyte(config_path: str, executable: str, result_path: str) -> None:
+    os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry lookups
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # no telemetry
+    import airbyte as ab
+    from importlib.metadata import version
+
+    config = json.loads(Path(config_path).read_text())
+    started = time.monotonic()
+    source = ab.get_source("source-zoho-desk", local_executable=executable, config=config)
+    source.check()
+    source.select_all_streams()
+    result = source.read()  # into the default DuckDB cache, under $AIRBYTE_CACHE_ROOT
+    counts = {name: len(dataset) for name, dataset in result.streams.items()}
+    cache = ab.get_default_cache()
+    Path(result_path).write_text(json.dumps({
+        "airbyte_version": version("airbyte"),
+        "airbyte_cdk_version_in_pyairbyte_venv": version("airbyte-cdk"),
+        "streams": sorted(source.get_selected_streams()),
+        "counts": counts,
+        "processed_records": result.processed_records,
+        "cache_db": str(cache.db_path),
+        "seconds": round(time.monotonic() - started, 1),
+    }))
+
+
+# ---- the pytest side (runs in the connector's venv) --------------------------------------------------------------
+
+def _pyairbyte_python() -> Optional[str]:
+    candidates = [os.environ.get("PYAIRBYTE_PYTHON"), str(REPO / ".venv-pyairbyte" / "bin" / "python")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    if importlib.util.find_spec("airbyte") is not None:
+        return sys.executable
+    return None
+
+
+def _connector_executable() -> Optional[str]:
+    beside = Path(sys.executable).parent / "source-zoho-desk"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("source-zoho-desk")
+
+
+def test_pyairbyte_reads_every_stream(simulator, tmp_path):
+    import pytest
+
+    python = _pyairbyte_python()
+    if python is None:
+        pytest.skip(
+            "PyAirbyte (`airbyte`) is not installed: create .venv-pyairbyte "
+            "(python3 -m venv .venv-pyairbyte && .venv-pyairbyte/bin/pip install airbyte==0.71.3) "
+            "or set PYAIRBYTE_PYTHON"
+        )
+    executable = _connector_executable()
+    if executable is None:
+        pytest.skip("the console script source-zoho-desk is not installed (pip install -e . in the connector's venv)")
+    if python != sys.executable:
+        probe = subprocess.run([python, "-c", "import airbyte"], capture_output=True, text=True, timeout=300,
+                               env={**os.environ, "DO_NOT_TRACK": "1", "AIRBYTE_OFFLINE_MODE": "1"})
+        if probe.returncode != 0:
+            pytest.skip(f"{python} cannot import PyAirbyte: {probe.stderr.strip().splitlines()[-1:]}")
+
+    config_path, result_path = tmp_path / "config.json", tmp_path / "result.json"
+    config_path.write_text(json.dumps(simulator.config()))
+    env = {
+        **os.environ,
+        "AIRBYTE_OFFLINE_MODE": "1",
+        "DO_NOT_TRACK": "1",
+        "AIRBYTE_CACHE_ROOT": str(tmp_path / "cache"),
+        "AIRBYTE_PROJECT_DIR": str(tmp_path),
+    }
+    env.pop("PYTHONPATH", None)  # PyAirbyte's venv must not see the connector's packages
+    completed = subprocess.run(
+        [python, str(Path(__file__).resolve()), "--config", str(config_path), "--executable", executable,
+         "--result", str(result_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert completed.returncode == 0, (completed.stdout[-4000:], completed.stderr[-4000:])
+    result = json.loads(result_path.read_text())
+    print(json.dumps(result, indent=2))  # shown with pytest -s: versions, counts, time
+
+    store = simulator.store
+    expected = {
+        "tickets": len(store["tickets"]),
+        "departments": len(store["departments"]),
+        "products": len(store["products"]),
+        "contracts": len(store["contracts"]),
+        "organization_fields": sum(len(store.org_fields[module]) for module in store.org_fields),
+    }
+    assert len(store.org_fields) == 8
+    assert result["streams"] == sorted(STREAMS)
+    assert result["counts"] == expected
+    assert result["processed_records"] == sum(expected.values())
+    assert Path(result["cache_db"]).is_file()
+    assert Path(result["cache_db"]).is_relative_to(tmp_path)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Read every stream of source-zoho-desk through PyAirbyte.")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--executable", required=True, help="path of the installed source-zoho-desk console script")
+    parser.add_argument("--result", required=True, help="where to write the JSON result")
+    arguments = parser.parse_args()
+    run_pyairbyte(arguments.config, arguments.executable, arguments.result)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install, then run a full demo sync (spec, check, discover, read) against the bundled Zoho Desk simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m integration_tests.demo

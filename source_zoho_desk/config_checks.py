@@ -1,0 +1,57 @@
+"""Plain-language checks of a config, run before anything else so a typo gets a sentence, not a regex."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, List, Mapping
+from urllib.parse import urlparse
+
+from source_zoho_desk.zoho_hosts import DATA_CENTERS
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+
+
+def _url_problem(name: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    parsed = urlparse(str(value))
+    if parsed.scheme == "https" and parsed.hostname:
+        return None
+    if parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS:
+        return None
+    return (
+        f"'{name}' must be an https:// URL (plain http:// is accepted only for localhost), got {value!r}. "
+        "Leave it empty to use your data center's Zoho host."
+    )
+
+
+def config_problems(config: Mapping[str, Any]) -> List[str]:
+    problems: List[str] = []
+    data_center = config.get("data_center", "com")
+    if data_center not in DATA_CENTERS:
+        problems.append(
+            f"'data_center' is {data_center!r}; expected one of {', '.join(DATA_CENTERS)} "
+            "(the domain your Zoho Desk URL ends with)."
+        )
+    org_id = str(config.get("org_id", ""))
+    if not re.fullmatch(r"[0-9]+", org_id):
+        problems.append(
+            f"'org_id' must be the digits of your Zoho Desk organization id (Setup > Developer Space > API), "
+            f"got {org_id!r}."
+        )
+    credentials = config.get("credentials")
+    if not isinstance(credentials, Mapping) or not credentials.get("client_id") or not credentials.get("client_secret"):
+        problems.append("'credentials' needs the client_id and client_secret of your Zoho API Console client.")
+    elif not credentials.get("refresh_token") and not credentials.get("grant_code"):
+        problems.append("'credentials' needs a refresh_token, or a grant_code from your Self Client's 'Generate Code'.")
+    buffer_url = config.get("webhook_buffer_url")
+    if buffer_url and not str(buffer_url).startswith(("sqlite:///", "postgresql://", "postgres://")):
+        problems.append(
+            "'webhook_buffer_url' must be sqlite:////absolute/path.db or postgresql://user:password@host:port/db, "
+            "the same URL the zoho-desk-webhooks receiver was started with."
+        )
+    for name in ("desk_base_url", "accounts_base_url"):
+        problem = _url_problem(name, config.get(name))
+        if problem:
+            problems.append(problem)
+    return problems

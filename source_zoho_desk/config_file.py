@@ -1,0 +1,43 @@
+"""Write a changed config back to the file it came from.
+
+On the Airbyte platform the CONNECTOR_CONFIG control message persists new tokens. Run from a shell or PyAirbyte,
+nobody reads that message, and a spent grant code would leave the user with a config that can never work again.
+So when the connector was started with `--config FILE`, the same update is written to FILE (atomically, keeping its
+permissions). A read-only file (a Docker secret mount) is left alone with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from typing import Any, Mapping, Optional
+
+logger = logging.getLogger("airbyte")
+
+_path: Optional[str] = None
+
+
+def remember(path: Optional[str]) -> None:
+    global _path
+    _path = path
+
+
+def write_back(config: Mapping[str, Any]) -> None:
+    if not _path:
+        return
+    try:
+        directory = os.path.dirname(os.path.abspath(_path))
+        mode = os.stat(_path).st_mode & 0o777
+        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as handle:
+            json.dump(dict(config), handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, mode)
+        os.replace(handle.name, _path)
+    except OSError as error:
+        logger.warning(
+            f"Could not save the updated credentials to {_path} ({error.strerror}). Save the refresh token from "
+            "the CONNECTOR_CONFIG message yourself, or the next run will need a new grant code."
+        )

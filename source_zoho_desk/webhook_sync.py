@@ -1,0 +1,255 @@
+"""Incremental sync from the webhook buffer: which streams, from where, and how events become records.
+
+A stream's state is `{"position": N, "covered_until": ISO}`: every buffered event up to position N was emitted,
+and the receiver was known to be up from the last look at the buffer until `covered_until`. A read:
+
+1. drains from `position` when the buffer still holds everything after it (not pruned) and a receiver was up since
+   `covered_until`; otherwise (first sync, receiver down, events pruned) it notes the buffer's head position
+   *before* taking a full API snapshot, and drains afterwards, so a change made while the snapshot runs is still
+   delivered (an older version replayed later is harmless: `_ab_cdc_cursor` orders them). A snapshot that heals a
+   gap also replays the buffered events after the saved position and reads the recycle bin, for the deletes a
+   snapshot cannot show;
+2. turns each event into a record: a full payload as is, a partial one by fetching the record by id, a delete into
+   `{id, _ab_cdc_deleted_at}` so Airbyte's dedup destinations delete the row;
+3. checkpoints state every DRAIN_BATCH events, so an interrupted sync resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateBlob,
+    AirbyteStateMessage,
+    AirbyteStateType,
+    AirbyteStreamState,
+    StreamDescriptor,
+    Type,
+)
+
+from source_zoho_desk.webhooks.buffer import EventBuffer
+from source_zoho_desk.webhooks.models import StoredEvent
+
+logger = logging.getLogger("airbyte")
+
+CURSOR_FIELD = "_ab_cdc_cursor"
+DELETED_AT_FIELD = "_ab_cdc_deleted_at"
+DRAIN_BATCH = 1000
+RECYCLE_BIN_PAGE = 100
+# A receiver heartbeats every few seconds; allow for that interval and for clock skew between hosts.
+COVERAGE_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class WebhookStream:
+    """How one stream's Zoho webhook events map to its records (from the manifest's `webhook_streams`)."""
+
+    name: str
+    event_types: Tuple[str, ...]
+    detail_path: str
+    complete_when: Tuple[str, ...]
+    recycle_bin_type: Optional[str] = None
+
+    @classmethod
+    def from_manifest(cls, name: str, definition: Mapping[str, Any]) -> "WebhookStream":
+        return cls(
+            name=name,
+            event_types=tuple(definition["events"]),
+            detail_path=definition["detail_path"],
+            complete_when=tuple(definition["complete_when"]),
+            recycle_bin_type=definition.get("recycle_bin_type"),
+        )
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    stream: WebhookStream
+    drain_from: int
+    needs_snapshot: bool
+    coverage_since: datetime
+    # The buffer head noted before the snapshot: the snapshot's rows carry it as their cursor, and of the events up
+    # to it (older than the snapshot) only deletes are emitted, which the snapshot cannot show.
+    snapshot_cursor: int = 0
+    # Set when a snapshot heals a gap after an earlier sync: deletes since then must reach the destination too.
+    deletes_since: Optional[datetime] = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_time_iso(event: StoredEvent) -> str:
+    """Zoho sends eventTime as epoch milliseconds in a string; ISO has been seen too. Anything else falls back to
+    when the receiver stored the event, so one odd event cannot stall every later sync."""
+    text = str(event.event_time).strip()
+    try:
+        if text.isdigit():
+            return iso(datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc))
+        return iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except (ValueError, OverflowError, OSError):
+        logger.warning(f"Unreadable eventTime {text[:40]!r} at buffer position {event.position}; using the time it was received.")
+        return iso(event.received_at)
+
+
+def plan_stream(
+    stream: WebhookStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
+) -> StreamPlan:
+    """Drain from the saved position when nothing can have been missed since; otherwise snapshot first."""
+    position = int(state["position"]) if state and "position" in state else None
+    covered_until = _parse_time(state.get("covered_until")) if state else None
+    head, pruned_through = buffer.head_position(org_id), buffer.pruned_through(org_id)
+    reason = None
+    if position is None or covered_until is None:
+        reason = "no saved webhook position yet"
+    elif pruned_through > position:
+        reason = f"the buffer's retention removed events after the saved position {position}"
+    elif position > head:
+        reason = f"the saved position {position} lies beyond the buffer's newest event (was the buffer replaced?)"
+    else:
+        gaps = buffer.uncovered_intervals(min(covered_until, now), now, COVERAGE_GRACE)
+        if gaps:
+            start, end = gaps[0]
+            reason = f"no webhook receiver was running between {iso(start)} and {iso(end)}, so events may be missing"
+    if reason is None:
+        return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until)  # type: ignore[arg-type]
+    if position is None:
+        logger.info(f"{stream.name}: {reason}; taking a full snapshot before following webhook events.")
+        return StreamPlan(stream, drain_from=head, needs_snapshot=True, coverage_since=now, snapshot_cursor=head)
+    logger.warning(f"{stream.name}: {reason}; re-reading the whole stream from the Zoho API to heal the gap.")
+    # A snapshot cannot show what was deleted, so the heal also replays the deletes still buffered after the saved
+    # position and reads the recycle bin for deletes whose events were lost.
+    replay_from = max(position, pruned_through) if position <= head else head
+    return StreamPlan(
+        stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_cursor=head, deletes_since=covered_until
+    )
+
+
+def _parse_time(value: Any) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class EventRecords:
+    """Turns a batch of buffered events into records, fetching a record by id only when its payload is partial."""
+
+    def __init__(
+        self, stream: WebhookStream, fetch_by_id: Callable[[str, str], Optional[Dict[str, Any]]], deletes_only_through: int = 0
+    ) -> None:
+        self._stream = stream
+        self._fetch_by_id = fetch_by_id
+        # Events up to this position are older than a snapshot taken in this sync: their updates are superseded by
+        # it (and would bring back a record deleted since), their deletes are not.
+        self._deletes_only_through = deletes_only_through
+
+    def records(self, events: List[StoredEvent]) -> Iterator[Dict[str, Any]]:
+        fetched: Dict[str, Optional[Dict[str, Any]]] = {}
+        for event in events:
+            record_id = str(event.payload.get("id", ""))
+            if not record_id:
+                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event without an id (position {event.position}).")
+                continue
+            if self._is_delete(event):
+                yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: event.position}
+                continue
+            if event.position <= self._deletes_only_through:
+                continue
+            if all(key in event.payload for key in self._stream.complete_when):
+                record = dict(event.payload)
+            else:
+                if record_id not in fetched:
+                    fetched[record_id] = self._fetch_by_id(self._stream.detail_path, record_id)
+                if fetched[record_id] is None:
+                    continue  # gone since the event; its delete event follows
+                record = dict(fetched[record_id])  # type: ignore[arg-type]
+            record[CURSOR_FIELD] = event.position
+            yield record
+
+    @staticmethod
+    def _is_delete(event: StoredEvent) -> bool:
+        payload = event.payload
+        return event.event_type.endswith("_Delete") or payload.get("isDeleted") is True or payload.get("IsDel") is True
+
+
+def recycle_bin_deletes(
+    list_page: Callable[[int], List[Dict[str, Any]]], stream: WebhookStream, since: datetime, cursor: int
+) -> Iterator[Dict[str, Any]]:
+    """Delete records for the stream's entries in Zoho's recycle bin deleted at or after `since`.
+
+    The bin keeps deleted tickets for 60 days. Its sort parameters are not certain, so every page is read (the bin
+    is small next to the tickets) and filtered here."""
+    if not stream.recycle_bin_type:
+        return
+    offset = 0
+    while True:
+        rows = list_page(offset)
+        for row in rows:
+            deleted = _parse_time(row.get("deletedTime"))
+            if row.get("type") == stream.recycle_bin_type and deleted is not None and deleted >= since - COVERAGE_GRACE:
+                yield {"id": str(row["id"]), DELETED_AT_FIELD: iso(deleted), CURSOR_FIELD: cursor}
+        if len(rows) < RECYCLE_BIN_PAGE:
+            return
+        offset += len(rows)
+
+
+def state_message(stream: str, position: int, covered_until: datetime) -> AirbyteMessage:
+    return AirbyteMessage(
+        type=Type.STATE,
+        state=AirbyteStateMessage(
+            type=AirbyteStateType.STREAM,
+            stream=AirbyteStreamState(
+                stream_descriptor=StreamDescriptor(name=stream),
+                stream_state=AirbyteStateBlob(position=position, covered_until=iso(covered_until)),
+            ),
+        ),
+    )
+
+
+def drain(
+    plan: StreamPlan,
+    buffer: EventBuffer,
+    org_id: str,
+    converter: EventRecords,
+    now: Callable[[], datetime] = utc_now,
+) -> Iterator[AirbyteMessage]:
+    """Emits the records of every event after the plan's position, with a state message after each batch."""
+    started = now()
+    gaps = buffer.uncovered_intervals(plan.coverage_since, started, COVERAGE_GRACE) if plan.coverage_since < started else []
+    # A receiver outage during this sync leaves `covered_until` at its start, so the next sync heals it.
+    covered_until = gaps[0][0] if gaps else started
+    if gaps:
+        logger.warning(
+            f"{plan.stream.name}: no webhook receiver was running from {iso(gaps[0][0])}; the next sync re-reads the stream."
+        )
+    head = buffer.head_position(org_id)
+    position = plan.drain_from
+    emitted = 0
+    while position < head:
+        events = buffer.read(org_id, after=position, event_types=plan.stream.event_types, limit=DRAIN_BATCH)
+        events = [event for event in events if event.position <= head]
+        if not events:
+            break
+        for record in converter.records(events):
+            emitted += 1
+            yield AirbyteMessage(
+                type=Type.RECORD,
+                record=AirbyteRecordMessage(stream=plan.stream.name, data=record, emitted_at=int(now().timestamp() * 1000)),
+            )
+        position = events[-1].position
+        yield state_message(plan.stream.name, position, covered_until)
+    # Events of other modules may lie between the last one of ours and the head: skip past them too.
+    yield state_message(plan.stream.name, max(position, head), covered_until)
+    logger.info(f"{plan.stream.name}: {emitted:,} records from webhook events up to buffer position {max(position, head):,}.")

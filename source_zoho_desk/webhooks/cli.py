@@ -1,0 +1,232 @@
+"""`zoho-desk-webhooks`: run the receiver and manage its endpoints and retention.
+
+Other modules add subcommands through `build_parser()`'s returned subparsers (each command sets
+`handler`, a function of the parsed args returning an exit code). User mistakes end in one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import socket
+import ssl
+import sys
+from datetime import timedelta
+from typing import Sequence
+from urllib.parse import urlsplit
+
+from source_zoho_desk.zoho_hosts import DATA_CENTERS, webhook_jwks_url
+
+from .buffer import EventBuffer, EventBufferError, open_buffer
+from .errors import UserError
+
+BUFFER_URL_ENV = "ZOHO_DESK_WEBHOOK_BUFFER_URL"  # keeps a database password out of `ps`
+GRACEFUL_SHUTDOWN_SECONDS = 5  # Zoho gives up on a delivery after about that long anyway
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, _ = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit 2 here
+    try:
+        return args.handler(args)
+    except (UserError, EventBufferError) as exc:
+        print(f"zoho-desk-webhooks: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser = argparse.ArgumentParser(prog="zoho-desk-webhooks",
+                                     description="Receive Zoho Desk webhooks into a durable event buffer.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the webhook receiver")
+    _buffer_url_option(serve)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8443, help="0 picks a free port (printed on start)")
+    serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key serves HTTPS")
+    serve.add_argument("--tls-key", help="PEM private key")
+    serve.add_argument("--heartbeat-seconds", type=float, default=5.0)
+    serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--require-jwt-exp", action="store_true",
+                       help="refuse JWTs without an exp claim (by default exp/iat are checked when present)")
+    serve.set_defaults(handler=serve_command)
+
+    endpoint = commands.add_parser("endpoint", help="manage receiving endpoints").add_subparsers(
+        title="endpoint commands", metavar="ACTION", dest="action", required=True)
+    add = endpoint.add_parser("add", help="create an endpoint and print its secret path once")
+    _buffer_url_option(add)
+    add.add_argument("--org-id", required=True)
+    keys = add.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--data-center", choices=list(DATA_CENTERS), help="Zoho data center of the org")
+    keys.add_argument("--jwks-url", help="JWKS URL, instead of --data-center")
+    add.add_argument("--webhook-id", help="Zoho webhook id, if already known (tightens the JWT audience check)")
+    add.set_defaults(handler=endpoint_add_command)
+
+    listing = endpoint.add_parser("list", help="list endpoints (their tokens cannot be shown)")
+    _buffer_url_option(listing)
+    listing.set_defaults(handler=endpoint_list_command)
+
+    delete = endpoint.add_parser("delete", help="delete an endpoint; its path stops working")
+    _buffer_url_option(delete)
+    delete.add_argument("endpoint_id")
+    delete.set_defaults(handler=endpoint_delete_command)
+
+    set_webhook = endpoint.add_parser("set-webhook-id", help="record the Zoho webhook id of an endpoint")
+    _buffer_url_option(set_webhook)
+    set_webhook.add_argument("endpoint_id")
+    set_webhook.add_argument("webhook_id")
+    set_webhook.set_defaults(handler=endpoint_set_webhook_command)
+
+    prune = commands.add_parser("prune", help="delete events older than a number of days")
+    _buffer_url_option(prune)
+    prune.add_argument("--older-than-days", type=float, required=True)
+    prune.set_defaults(handler=prune_command)
+
+    from .registration import add_commands
+
+    add_commands(commands, buffer_url_option=_buffer_url_option)
+    return parser, commands
+
+
+def _buffer_url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--buffer-url", default=os.environ.get(BUFFER_URL_ENV),
+                        help=f"sqlite:///abs/path.db or postgresql://user@host:port/db (default: ${BUFFER_URL_ENV})")
+
+
+def opened_buffer(args: argparse.Namespace) -> EventBuffer:
+    if not args.buffer_url:
+        raise UserError(f"--buffer-url is required (or set {BUFFER_URL_ENV})")
+    return open_buffer(args.buffer_url)
+
+
+# ---- commands -------------------------------------------------------------------------------------
+
+def serve_command(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .jwt_verifier import VerifierFactory
+    from .receiver import create_app
+
+    ssl_options = _tls_options(args.tls_cert, args.tls_key)
+    if args.max_body_bytes <= 0 or args.heartbeat_seconds <= 0:
+        raise UserError("--max-body-bytes and --heartbeat-seconds must be positive")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    buffer = opened_buffer(args)
+    sock = _listen(args.host, args.port)
+    scheme = "https" if ssl_options else "http"
+    host, port = sock.getsockname()[:2]
+    print(f"listening on {scheme}://{host}:{port}", file=sys.stderr, flush=True)
+    if not ssl_options:
+        print("warning: serving plain HTTP. Zoho Desk delivers only to ports 80/443 over HTTPS, so put a "
+              "TLS-terminating reverse proxy in front (or pass --tls-cert/--tls-key and listen on 443).",
+              file=sys.stderr, flush=True)
+    app = create_app(buffer, max_body_bytes=args.max_body_bytes, heartbeat_seconds=args.heartbeat_seconds,
+                     verifier_factory=VerifierFactory(require_exp=args.require_jwt_exp))
+    # access_log off: the access log would print request paths, and the path is the secret.
+    # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, log_config=None,
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **ssl_options)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        buffer.close()
+    return 0
+
+
+def endpoint_add_command(args: argparse.Namespace) -> int:
+    jwks_url = webhook_jwks_url(args.data_center) if args.data_center else _checked_jwks_url(args.jwks_url)
+    with opened_buffer(args) as buffer:
+        endpoint_id, token = buffer.create_endpoint(args.org_id, jwks_url, args.webhook_id)
+    print(f"created endpoint {endpoint_id} for org {args.org_id}; its path is shown only now:", file=sys.stderr)
+    print(f"/webhooks/{token}")
+    return 0
+
+
+def endpoint_list_command(args: argparse.Namespace) -> int:
+    with opened_buffer(args) as buffer:
+        endpoints = buffer.list_endpoints()
+    print("endpoint_id\torg_id\twebhook_id\tjwks_url\tcreated_at")
+    for e in endpoints:
+        print(f"{e.endpoint_id}\t{e.org_id}\t{e.webhook_id or '-'}\t{e.jwks_url}\t{e.created_at.isoformat()}")
+    return 0
+
+
+def endpoint_delete_command(args: argparse.Namespace) -> int:
+    with opened_buffer(args) as buffer:
+        if not buffer.delete_endpoint(args.endpoint_id):
+            raise UserError(f"no endpoint {args.endpoint_id!r} (see `endpoint list`)")
+    print(f"deleted endpoint {args.endpoint_id}", file=sys.stderr)
+    return 0
+
+
+def endpoint_set_webhook_command(args: argparse.Namespace) -> int:
+    with opened_buffer(args) as buffer:
+        if not buffer.set_webhook_id(args.endpoint_id, args.webhook_id):
+            raise UserError(f"no endpoint {args.endpoint_id!r} (see `endpoint list`)")
+    return 0
+
+
+def prune_command(args: argparse.Namespace) -> int:
+    if args.older_than_days < 0:
+        raise UserError("--older-than-days must not be negative")
+    with opened_buffer(args) as buffer:
+        deleted = buffer.prune_older_than(timedelta(days=args.older_than_days))
+    print(f"deleted {deleted} events older than {args.older_than_days:g} days", file=sys.stderr)
+    return 0
+
+
+# ---- checks -------------------------------------------------------------------------------------
+
+def _tls_options(cert: str | None, key: str | None) -> dict[str, str]:
+    if not cert and not key:
+        return {}
+    if not (cert and key):
+        raise UserError("--tls-cert and --tls-key go together")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise UserError(f"{flag} {path}: no such readable file")
+    try:  # uvicorn would fail later with a traceback; check the pair now
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise UserError(f"cannot use --tls-cert {cert} with --tls-key {key}: {exc}") from None
+    return {"ssl_certfile": cert, "ssl_keyfile": key}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port {port} is not a port number")
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP;
+    # with proto 0 every response waits out Nagle + delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _checked_jwks_url(url: str) -> str:
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise UserError(f"--jwks-url must be an https:// URL, got {url!r}")
+    if not parts.hostname:
+        raise UserError(f"--jwks-url has no host: {url!r}")
+    return url
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The webhook receiver: a Starlette app that stores Zoho Desk deliveries in the event buffer.
+
+A delivery is answered 200 only after its events are committed, so Zoho's retry (if any) covers
+everything we did not acknowledge. Rejected deliveries store nothing and leave one log line that
+carries neither the path token nor the JWT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from . import jwt_verifier
+from .buffer import BufferUnavailable, EventBuffer, utc_now
+from .delivery import Rejection, parse_delivery, read_body
+from .jwt_verifier import JwksUnavailable, JwtRejected, VerifierFactory, ZohoJwtVerifier
+from .metrics import Metrics
+from .models import Endpoint
+
+log = logging.getLogger(__name__)
+
+JWT_HEADER = "x-zdesk-jwt"
+REJECTION_REASONS = sorted(
+    {"unknown_token", "wrong_org", "too_large", "invalid_json", "too_deep", "bad_shape", "buffer_unavailable",
+     JwksUnavailable.reason}
+    | {cls.reason for cls in vars(jwt_verifier).values() if isinstance(cls, type) and issubclass(cls, JwtRejected)}
+)
+
+
+class WebhookReceiver:
+    """Request handlers and the heartbeat, around one buffer."""
+
+    def __init__(self, buffer: EventBuffer, *, max_body_bytes: int, max_depth: int, heartbeat_seconds: float | None,
+                 verifier_factory: Callable[[Endpoint], ZohoJwtVerifier], receiver_id: str | None = None) -> None:
+        self.buffer = buffer
+        self.max_body_bytes, self.max_depth = max_body_bytes, max_depth
+        self.heartbeat_seconds = heartbeat_seconds
+        self.verifier_factory = verifier_factory
+        self.receiver_id = receiver_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.metrics = Metrics(REJECTION_REASONS)
+        self.started_at: datetime | None = None
+        self.last_heartbeat: datetime | None = None
+
+    # ---- routes -------------------------------------------------------------------------------
+
+    async def healthz(self, request: Request) -> Response:
+        try:
+            await run_in_threadpool(self.buffer.ping)
+            reachable = True
+        except Exception:  # any failure means "not reachable" here; details go to the log
+            log.warning("health check: buffer unreachable", exc_info=True)
+            reachable = False
+        return JSONResponse({
+            "status": "ok" if reachable else "unavailable",
+            "buffer_reachable": reachable,
+            "receiver_id": self.receiver_id,
+            "started_at": _iso(self.started_at),
+            "last_heartbeat": _iso(self.last_heartbeat),
+        }, status_code=200 if reachable else 503)
+
+    async def metrics_text(self, request: Request) -> Response:
+        return PlainTextResponse(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def validate(self, request: Request) -> Response:
+        """Zoho's validation GET when a webhook is created or its URL changes."""
+        try:
+            await self._endpoint(request)
+        except Rejection as rejection:
+            return self._refuse(request, rejection, count=False)
+        return JSONResponse({"status": "ok"})
+
+    async def deliver(self, request: Request) -> Response:
+        self.metrics.add("requests_received_total")
+        endpoint: Endpoint | None = None
+        try:
+            endpoint = await self._endpoint(request)
+            await self._authenticate(request, endpoint)
+            events = parse_delivery(await read_body(request, self.max_body_bytes), max_depth=self.max_depth)
+            foreign = {event["orgId"] for event in events} - {endpoint.org_id}
+            if foreign:
+                raise Rejection(403, "wrong_org", f"events for {len(foreign)} other org(s)")
+            try:
+                stored = await run_in_threadpool(self.buffer.append, endpoint.org_id, events)
+            except BufferUnavailable as exc:
+                raise Rejection(503, "buffer_unavailable", str(exc)) from None
+        except Rejection as rejection:
+            return self._refuse(request, rejection, endpoint=endpoint)
+        self.metrics.add("events_received_total", len(events))
+        self.metrics.add("events_stored_total", stored)
+        self.metrics.add("events_duplicate_total", len(events) - stored)
+        log.debug("endpoint %s: stored %d of %d events", endpoint.endpoint_id, stored, len(events))
+        return JSONResponse({"stored": stored, "duplicates": len(events) - stored})
+
+    # ---- steps --------------------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Endpoint:
+        try:
+            endpoint = await run_in_threadpool(self.buffer.find_endpoint, request.path_params["token"])
+        except BufferUnavailable as exc:
+            raise Rejection(503, "buffer_unavailable", str(exc)) from None
+        if endpoint is None:
+            raise Rejection(404, "unknown_token", "no endpoint has this path")
+        return endpoint
+
+    async def _authenticate(self, request: Request, endpoint: Endpoint) -> None:
+        verifier = self.verifier_factory(endpoint)
+        try:
+            # Off the event loop: the first call (or a key rotation) fetches the JWKS over HTTP.
+            await run_in_threadpool(verifier.verify, request.headers.get(JWT_HEADER),
+                                    org_id=endpoint.org_id, webhook_id=endpoint.webhook_id)
+        except JwtRejected as exc:
+            raise Rejection(401, exc.reason, str(exc)) from None
+        except JwksUnavailable as exc:
+            raise Rejection(503, exc.reason, str(exc)) from None
+
+    def _refuse(self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None,
+                count: bool = True) -> Response:
+        if count:
+            self.metrics.reject(rejection.reason)
+        client = request.client.host if request.client else "-"
+        log.warning("refused %s webhook request: status=%d reason=%s endpoint=%s client=%s detail=%s",
+                    request.method, rejection.status, rejection.reason,
+                    endpoint.endpoint_id if endpoint else "-", client, rejection.detail)
+        return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+
+    # ---- heartbeat ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.started_at = utc_now()
+        task = None
+        if self.heartbeat_seconds:
+            await self._beat()
+            task = asyncio.create_task(self._beat_forever(self.heartbeat_seconds))
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                await self._beat()  # the last moment we were certainly up
+
+    async def _beat_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self._beat()
+
+    async def _beat(self) -> None:
+        now = utc_now()
+        try:
+            await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now)
+            self.last_heartbeat = now
+        except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap
+            log.warning("heartbeat failed: %s", exc)
+
+
+def create_app(buffer: EventBuffer, *, max_body_bytes: int = 1_000_000, max_depth: int = 32,
+               heartbeat_seconds: float | None = 5,
+               verifier_factory: Callable[[Endpoint], ZohoJwtVerifier] | None = None,
+               receiver_id: str | None = None) -> Starlette:
+    """The receiver app. `heartbeat_seconds=None` turns the coverage heartbeat off."""
+    receiver = WebhookReceiver(buffer, max_body_bytes=max_body_bytes, max_depth=max_depth,
+                               heartbeat_seconds=heartbeat_seconds,
+                               verifier_factory=verifier_factory or VerifierFactory(), receiver_id=receiver_id)
+    app = Starlette(
+        routes=[
+            Route("/healthz", receiver.healthz, methods=["GET"]),
+            Route("/metrics", receiver.metrics_text, methods=["GET"]),
+            Route("/webhooks/{token}", receiver.validate, methods=["GET"]),
+            Route("/webhooks/{token}", receiver.deliver, methods=["POST"]),
+        ],
+        lifespan=receiver.lifespan,
+    )
+    app.state.receiver = receiver
+    return app
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

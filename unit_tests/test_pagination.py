@@ -1,0 +1,147 @@
+"""Paging: 204 ends a list, a short page ends a list, a 422 'exceeds the range' shrinks the page, and tickets
+merge their `fields` chunks by id."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import requests_mock
+
+from unit_tests.conftest import DESK, TOKEN_URL, make_config, run_read, token_answer
+
+
+def departments(start: int, count: int) -> dict:
+    return {"json": {"data": [{"id": str(1892000000000000 + i), "name": f"D{i}"} for i in range(start, start + count)]}}
+
+
+def query(request) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(request.url).query).items()}
+
+
+def desk_queries(mocker, path: str) -> list:
+    return [query(r) for r in mocker.request_history if urlparse(r.url).path == f"/api/v1/{path}"]
+
+
+def offset_list(total: int, max_limit: int = 200):
+    """A Zoho-like list of `total` departments: 0-based `from`, 204 past the end, 422 beyond `max_limit`."""
+
+    def answer(request, context):
+        params = query(request)
+        offset, limit = int(params["from"]), int(params["limit"])
+        if limit > max_limit:
+            context.status_code = 422
+            return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The value passed for the 'limit' exceeds the range",
+                    "errors": [{"fieldName": "limit", "errorType": "invalid"}]}
+        rows = departments(offset, max(0, min(limit, total - offset)))["json"]["data"]
+        if not rows:
+            context.status_code = 204
+            return None
+        return {"data": rows}
+
+    return answer
+
+
+def test_pages_overlap_a_little_and_a_short_page_ends_the_list():
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", json=offset_list(405))
+        output = run_read(make_config(), "departments")
+
+    ids = [r.record.data["id"] for r in output.records]
+    assert len(ids) == len(set(ids)) == 405, "the re-read rows of each overlap are not emitted twice"
+    assert [(q["from"], q["limit"]) for q in desk_queries(mocker, "departments")] == [
+        ("0", "200"), ("197", "200"), ("394", "200"),
+    ]
+
+
+def test_a_row_deleted_during_the_read_does_not_make_another_row_disappear():
+    state = {"deleted": False}
+    rows = [{"id": str(1892000000000000 + i), "name": f"D{i}"} for i in range(300)]
+
+    def answer(request, context):
+        params = query(request)
+        offset, limit = int(params["from"]), int(params["limit"])
+        page = rows[offset:offset + limit]
+        if not state["deleted"]:
+            state["deleted"] = True
+            del rows[10]  # deleted after the first page was read: every later row moves one place up
+        return {"data": page}
+
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", json=answer)
+        output = run_read(make_config(), "departments")
+
+    ids = {r.record.data["id"] for r in output.records}
+    assert ids >= {row["id"] for row in rows}, "row 200 of the original list must not be skipped"
+
+
+def test_http_204_with_no_body_ends_the_list():
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", json=offset_list(200))
+        output = run_read(make_config(), "departments")
+
+    assert len(output.records) == 200
+    assert [q["from"] for q in desk_queries(mocker, "departments")] == ["0", "197"]
+    assert not output.errors
+
+
+def test_a_limit_beyond_the_endpoint_range_shrinks_the_page_and_carries_on():
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", json=offset_list(230, max_limit=100))
+        output = run_read(make_config(), "departments")
+
+    ids = [r.record.data["id"] for r in output.records]
+    assert len(ids) == len(set(ids)) == 230
+    assert [(q["from"], q["limit"]) for q in desk_queries(mocker, "departments")] == [
+        ("0", "200"), ("0", "100"), ("97", "100"), ("194", "100"),
+    ]
+
+
+def test_tickets_ask_each_page_once_per_field_chunk_and_merge_rows_by_id():
+    custom = [
+        {"id": "9001", "apiName": "cf_tier", "type": "Picklist", "isCustomField": True},
+        {"id": "9002", "apiName": "renewal_date", "type": "Date", "isCustomField": True},  # no cf_ prefix given
+        {"id": "9003", "apiName": "cf_notes", "type": "Textarea", "isCustomField": True},  # not listable
+        {"id": "9004", "apiName": "subject", "type": "Text", "isCustomField": False},
+    ]
+
+    def tickets(request, context):
+        fields = query(request)["fields"].split(",")
+        offset = int(query(request)["from"])
+        rows = []
+        for i in range(offset, min(offset + 100, 130)):  # 130 tickets
+            row = {"id": str(1892000000100000 + i)}
+            for name in fields:
+                if name.startswith("cf_"):
+                    row.setdefault("cf", {})[name] = f"{name}-{i}"
+                elif name != "id":
+                    row[name] = None if name == "dueDate" else f"{name}-{i}"
+            rows.append(row)
+        return {"data": rows}
+
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/organizationFields", json={"data": custom})
+        mocker.get(f"{DESK}/tickets", json=tickets)
+        output = run_read(make_config(), "tickets")
+
+    calls = desk_queries(mocker, "tickets")
+    chunks = [q["fields"].split(",") for q in calls]
+    assert all(len(chunk) <= 30 and chunk[0] == "id" for chunk in chunks)
+    assert len(calls) == 4  # two pages (100, then 33 from offset 97) x two chunks of field names
+    requested = {name for chunk in chunks for name in chunk}
+    assert {"modifiedTime", "cf_tier", "cf_renewal_date"} <= requested
+    assert "cf_notes" not in requested and "description" not in requested
+
+    records = [r.record.data for r in output.records]
+    assert len(records) == 130
+    assert len({r["id"] for r in records}) == 130
+    first = records[0]
+    assert first["modifiedTime"] == "modifiedTime-0"
+    assert first["cf"] == {"cf_tier": "cf_tier-0", "cf_renewal_date": "cf_renewal_date-0"}
+    # The CDK serializer omits null values from records; a destination reads an absent field as null.
+    assert first["subject"] == "subject-0" and first.get("dueDate") is None
+    assert all(q["sortBy"] == "createdTime" for q in calls)

@@ -1,0 +1,177 @@
+"""Planning and draining incremental reads from a real (SQLite) webhook buffer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from source_zoho_desk.webhook_sync import (
+    CURSOR_FIELD,
+    DELETED_AT_FIELD,
+    EventRecords,
+    WebhookStream,
+    drain,
+    event_time_iso,
+    plan_stream,
+)
+from source_zoho_desk.webhooks.buffer import open_buffer
+
+ORG = "60053464097"
+TICKETS = WebhookStream("tickets", ("Ticket_Add", "Ticket_Update", "Ticket_Delete"), "tickets", ("id", "modifiedTime", "subject", "status"), "Tickets")
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def ticket_event(event_type, ticket_id, when_ms="1793534400000", **payload):
+    body = {"id": ticket_id, **payload}
+    return {"eventType": event_type, "orgId": ORG, "eventTime": when_ms, "payload": body}
+
+
+def full(ticket_id, subject="Printer on fire", modified="2026-11-01T12:00:00.000Z"):
+    return {"modifiedTime": modified, "subject": subject, "status": "Open"}
+
+
+@pytest.fixture
+def buffer(tmp_path):
+    with open_buffer(f"sqlite:///{tmp_path / 'buffer.db'}") as opened:
+        yield opened
+
+
+def up(buffer, since, until):
+    buffer.record_heartbeat("receiver-1", since, since)
+    buffer.record_heartbeat("receiver-1", since, until)
+
+
+def test_first_sync_notes_the_head_before_its_snapshot(buffer):
+    buffer.append(ORG, [ticket_event("Ticket_Add", "1", **full("1"))])
+    plan = plan_stream(TICKETS, None, buffer, ORG, T0)
+    assert plan.needs_snapshot and plan.drain_from == 1 and plan.coverage_since == T0
+
+
+def seven_events(buffer):
+    buffer.append(ORG, [ticket_event("Ticket_Update", str(i), **full(str(i))) for i in range(1, 8)])
+
+
+def test_a_saved_position_with_a_receiver_up_all_along_drains_only(buffer):
+    seven_events(buffer)
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    plan = plan_stream(TICKETS, {"position": 5, "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert not plan.needs_snapshot and plan.drain_from == 5
+
+
+def test_a_receiver_outage_since_the_last_sync_forces_a_healing_snapshot(buffer, caplog):
+    seven_events(buffer)
+    buffer.record_heartbeat("receiver-1", T0 - timedelta(hours=3), T0 - timedelta(hours=2))
+    plan = plan_stream(TICKETS, {"position": 5, "covered_until": "2026-11-01T09:30:00.000Z"}, buffer, ORG, T0)
+    assert plan.needs_snapshot
+    assert "no webhook receiver was running between" in caplog.text
+    # The heal replays what is still buffered after the saved position (its deletes matter) and asks the recycle
+    # bin for deletes since the last covered moment.
+    assert plan.drain_from == 5
+    assert plan.deletes_since == datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
+
+
+def test_pruned_events_after_the_position_force_a_healing_snapshot(buffer, caplog):
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    buffer.append(ORG, [ticket_event("Ticket_Update", str(i), **full(str(i))) for i in range(1, 11)])
+    buffer.prune(ORG, before_position=8)
+    plan = plan_stream(TICKETS, {"position": 3, "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert plan.needs_snapshot and "retention removed events" in caplog.text
+
+
+def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
+    buffer.append(ORG, [
+        ticket_event("Ticket_Add", "1", **full("1")),
+        ticket_event("Ticket_Update", "2", subject="only the subject changed"),
+        ticket_event("Ticket_Delete", "3", when_ms="1793534400123"),
+        ticket_event("Ticket_Update", "4", isDeleted=True, **full("4")),
+        ticket_event("Ticket_Update", "2", status="Closed"),
+        {"eventType": "Contact_Update", "orgId": ORG, "eventTime": "1", "payload": {"id": "77"}},
+    ])
+    fetched = []
+
+    def fetch(path, record_id):
+        fetched.append((path, record_id))
+        return {"id": record_id, "subject": "from the API", "modifiedTime": "2026-11-01T12:05:00.000Z", "status": "Closed"}
+
+    from source_zoho_desk.webhook_sync import StreamPlan
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    up(buffer, T0 - timedelta(minutes=1), datetime.now(timezone.utc))
+    messages = list(drain(plan, buffer, ORG, EventRecords(TICKETS, fetch)))
+    records = [m.record.data for m in messages if m.record]
+    states = [m.state.stream.stream_state.__dict__ for m in messages if m.state]
+
+    assert [r["id"] for r in records] == ["1", "2", "3", "4", "2"]
+    assert records[0]["subject"] == "Printer on fire" and records[0][CURSOR_FIELD] == 1
+    assert records[1]["subject"] == "from the API" and records[1][CURSOR_FIELD] == 2
+    assert records[2] == {"id": "3", DELETED_AT_FIELD: "2026-11-01T12:00:00.123Z", CURSOR_FIELD: 3}
+    assert DELETED_AT_FIELD in records[3] and records[3][CURSOR_FIELD] == 4
+    assert fetched == [("tickets", "2")], "a partial payload fetches its record once per batch"
+    assert states[-1]["position"] == 6, "the state moves past other modules' events too"
+
+
+def test_drain_checkpoints_every_batch(buffer, monkeypatch):
+    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 4)
+    buffer.append(ORG, [ticket_event("Ticket_Update", str(i), **full(str(i))) for i in range(1, 11)])
+    from source_zoho_desk.webhook_sync import StreamPlan
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    messages = list(drain(plan, buffer, ORG, EventRecords(TICKETS, lambda *_: None)))
+    positions = [m.state.stream.stream_state.__dict__["position"] for m in messages if m.state]
+    assert positions[:3] == [4, 8, 10]
+    kinds = [m.type.value for m in messages]
+    assert kinds.index("STATE") == 4, "state follows the first batch of four records"
+
+
+def stored(event_time):
+    from source_zoho_desk.webhooks.models import StoredEvent
+
+    return StoredEvent(7, ORG, "Ticket_Delete", event_time, {"id": "1"}, None, T0)
+
+
+def test_event_times_in_epoch_milliseconds_or_iso_or_else_the_receipt_time(caplog):
+    assert event_time_iso(stored("1793534400123")) == "2026-11-01T12:00:00.123Z"
+    assert event_time_iso(stored("2026-11-01T12:00:00.123Z")) == "2026-11-01T12:00:00.123Z"
+    assert event_time_iso(stored("1795431854.517")) == "2026-11-01T12:00:00.000Z"
+    assert "Unreadable eventTime" in caplog.text
+
+
+def test_a_position_beyond_the_buffer_head_heals_with_a_snapshot(buffer, caplog):
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    buffer.append(ORG, [ticket_event("Ticket_Add", "1", **full("1"))])
+    plan = plan_stream(TICKETS, {"position": 900, "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert plan.needs_snapshot and plan.drain_from == 1
+    assert "beyond the buffer's newest event" in caplog.text
+
+
+def test_a_covered_until_in_the_future_is_not_an_error(buffer):
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    plan = plan_stream(TICKETS, {"position": 0, "covered_until": "2099-01-01T00:00:00.000Z"}, buffer, ORG, T0)
+    assert not plan.needs_snapshot and plan.drain_from == 0
+
+
+def test_the_recycle_bin_yields_recent_deletes_of_the_stream_type_only():
+    from source_zoho_desk.webhook_sync import recycle_bin_deletes
+
+    rows = [{"id": str(i), "type": "Tickets", "deletedTime": f"2026-11-01T1{i % 3}:00:00.000Z"} for i in range(100)]
+    rows += [{"id": "500", "type": "Contacts", "deletedTime": "2026-11-01T12:00:00.000Z"}]
+    pages = {0: rows[:100], 100: rows[100:]}
+    deletes = list(recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), cursor=42))
+    assert {d["id"] for d in deletes} == {str(i) for i in range(100) if i % 3 == 2}
+    assert all(d[CURSOR_FIELD] == 42 and d[DELETED_AT_FIELD] == "2026-11-01T12:00:00.000Z" for d in deletes)
+
+
+def test_events_older_than_a_snapshot_only_contribute_their_deletes(buffer):
+    buffer.append(ORG, [
+        ticket_event("Ticket_Update", "1", **full("1", subject="old version")),
+        ticket_event("Ticket_Delete", "2"),
+        ticket_event("Ticket_Update", "3", **full("3", subject="newer than the snapshot")),
+    ])
+    from source_zoho_desk.webhook_sync import StreamPlan
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_cursor=2)
+    converter = EventRecords(TICKETS, lambda *_: None, deletes_only_through=plan.snapshot_cursor)
+    records = [m.record.data for m in drain(plan, buffer, ORG, converter) if m.record]
+    assert [(r["id"], r[CURSOR_FIELD]) for r in records] == [("2", 2), ("3", 3)]
+    assert DELETED_AT_FIELD in records[0]

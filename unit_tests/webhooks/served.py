@@ -1,0 +1,64 @@
+"""Run `zoho-desk-webhooks serve` as a real subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServedReceiver:
+    def __init__(self, buffer_url: str, *extra: str, heartbeat_seconds: float = 0.2, port: int = 0) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "source_zoho_desk.webhooks.cli", "serve", "--buffer-url", buffer_url,
+             "--host", "127.0.0.1", "--port", str(port), "--heartbeat-seconds", str(heartbeat_seconds), *extra],
+            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)  # also keeps the pipe drained
+        self._reader.start()
+        self.base_url = self._wait_for_address()
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def _collect(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def _wait_for_address(self, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(r"listening on (\S+)", self.log)
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.kill()
+        raise RuntimeError("receiver did not start:\n" + self.log)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()  # SIGKILL: no shutdown code runs
+        self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+
+    def stop(self) -> str:
+        """Graceful stop (SIGTERM); returns everything the receiver logged."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RuntimeError("receiver did not stop on SIGTERM:\n" + self.log) from None
+        self._reader.join(timeout=5)
+        return self.log

@@ -1,0 +1,162 @@
+"""X-ZDesk-JWT verification against a JWKS served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+import jwt
+import pytest
+
+from source_zoho_desk.webhooks import jwt_verifier as jv
+from source_zoho_desk.webhooks.models import Endpoint
+
+from .conftest import ORG, WEBHOOK, Signer, public_jwk
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def verifier(jwks, clock):
+    return jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url, ttl=600, refetch_interval=10, clock=clock))
+
+
+def test_valid_token_gives_claims(verifier, signer):
+    claims = verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert claims["iss"] == f"orgId:{ORG}"
+
+
+def test_any_webhook_audience_until_the_webhook_id_is_known(verifier, signer):
+    verifier.verify(signer.token(webhook="999"), org_id=ORG, webhook_id=None)
+    with pytest.raises(jv.WrongAudience):
+        verifier.verify(signer.token(webhook="999"), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.WrongAudience):
+        verifier.verify(signer.token(aud="somethingElse:1"), org_id=ORG, webhook_id=None)
+    verifier.verify(signer.token(aud=["x", f"webhookId:{WEBHOOK}"]), org_id=ORG, webhook_id=WEBHOOK)
+
+
+@pytest.mark.parametrize("make_token, error", [
+    (lambda s: None, jv.MissingJwt),
+    (lambda s: "", jv.MissingJwt),
+    (lambda s: "not.a.jwt", jv.MalformedJwt),
+    (lambda s: s.token(org="other"), jv.WrongIssuer),
+    (lambda s: s.token(iss=None), jv.MissingClaim),
+    (lambda s: s.token(aud=None), jv.MissingClaim),
+    (lambda s: s.token(expires_in=-120), jv.ExpiredJwt),
+    (lambda s: s.token(issued_offset=600), jv.PrematureJwt),
+    (lambda s: s.token(kid="unknown-kid"), jv.UnknownSigningKey),
+    (lambda s: s.token()[:-6] + "AAAAAA", jv.BadSignature),
+    (lambda s: jwt.encode({"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"},
+                          "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256",
+                          headers={"kid": s.kid}), jv.UnsupportedAlgorithm),
+    (lambda s: jwt.encode({"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"}, None, algorithm="none"),
+     jv.UnsupportedAlgorithm),
+])
+def test_rejections_are_typed(verifier, signer, make_token, error):
+    with pytest.raises(error) as caught:
+        verifier.verify(make_token(signer), org_id=ORG, webhook_id=WEBHOOK)
+    assert isinstance(caught.value, jv.JwtRejected)
+    assert caught.value.reason
+
+
+def test_small_clock_skew_is_tolerated(verifier, signer):
+    verifier.verify(signer.token(expires_in=-10, issued_offset=10), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_token_signed_by_another_key_with_a_known_kid(verifier, other_rsa_key, signer):
+    forged = Signer(other_rsa_key, signer.kid).token()
+    with pytest.raises(jv.BadSignature):
+        verifier.verify(forged, org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_keys_are_cached_for_the_ttl(verifier, signer, jwks, clock):
+    for _ in range(3):
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 1
+    clock.now += 601
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 2
+
+
+def test_unknown_kid_refetches_once_so_rotation_works(verifier, signer, jwks, clock, other_rsa_key):
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    rotated = Signer(other_rsa_key, "zoho-key-2")
+    jwks.keys.append(public_jwk(other_rsa_key, rotated.kid))
+    clock.now += 11
+    verifier.verify(rotated.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 2
+    # unknown kids do not trigger a fetch per delivery
+    for _ in range(3):
+        with pytest.raises(jv.UnknownSigningKey):
+            verifier.verify(signer.token(kid="bogus"), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 2
+
+
+def test_jwks_outage(verifier, signer, jwks, clock):
+    jwks.fail = True
+    with pytest.raises(jv.JwksUnavailable):
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    jwks.fail = False
+    clock.now += 11
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    # once keys are known, an outage at TTL expiry keeps the cached keys
+    jwks.fail = True
+    clock.now += 601
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_unreachable_jwks_url(signer):
+    keys = jv.JwksKeys("http://127.0.0.1:9/.well-known/jwks.json", timeout=1)
+    with pytest.raises(jv.JwksUnavailable):
+        jv.ZohoJwtVerifier(keys).verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_exp_and_iat_are_checked_when_present_but_not_required(verifier, signer):
+    """Zoho's claims are only partly known (iss, aud seen); a Zoho without exp must not be refused."""
+    verifier.verify(signer.token(exp=None), org_id=ORG, webhook_id=WEBHOOK)
+    verifier.verify(signer.token(exp=None, iat=None), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.ExpiredJwt):
+        verifier.verify(signer.token(expires_in=-120, iat=None), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.PrematureJwt):
+        verifier.verify(signer.token(exp=None, issued_offset=600), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.PrematureJwt):
+        verifier.verify(signer.token(nbf=int(time.time()) + 600), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.MalformedJwt):
+        verifier.verify(signer.token(exp="tomorrow"), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.MalformedJwt):
+        verifier.verify(signer.token(exp=None, iat="today"), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_require_exp_refuses_a_token_without_exp(jwks, clock, signer):
+    strict = jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url, clock=clock), require_exp=True)
+    strict.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.MissingClaim) as caught:
+        strict.verify(signer.token(exp=None), org_id=ORG, webhook_id=WEBHOOK)
+    assert "'exp'" in str(caught.value)
+    factory = jv.VerifierFactory(require_exp=True)
+    endpoint = Endpoint("e1", ORG, jwks.url, WEBHOOK, datetime.now(timezone.utc))
+    with pytest.raises(jv.MissingClaim):
+        factory(endpoint).verify(signer.token(exp=None), org_id=ORG, webhook_id=WEBHOOK)
+    jv.VerifierFactory()(endpoint).verify(signer.token(exp=None), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_the_claim_names_of_the_first_accepted_token_are_logged_once(verifier, signer, caplog):
+    caplog.set_level(logging.INFO, logger=jv.__name__)
+    token = signer.token(exp=None)
+    verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    messages = [r.getMessage() for r in caplog.records if r.name == jv.__name__]
+    assert messages == ["Zoho webhook JWTs carry the claims aud, iat, iss (no exp: a copied token would not expire)"]
+    assert ORG not in messages[0] and token.split(".")[2] not in messages[0]

@@ -1,0 +1,182 @@
+"""The receiver app through Starlette's TestClient, with real JWT verification and a real buffer."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from starlette.testclient import TestClient
+
+from source_zoho_desk.webhooks import open_buffer
+from source_zoho_desk.webhooks.receiver import create_app
+
+from .conftest import ORG, WEBHOOK, make_event
+
+LIMIT = 4000
+
+
+@pytest.fixture
+def sqlite_buffer(tmp_path):
+    with open_buffer(f"sqlite:///{tmp_path}/receiver.db") as opened:
+        yield opened
+
+
+def start(buffer, jwks, *, webhook_id=WEBHOOK, **options):
+    endpoint_id, token = buffer.create_endpoint(ORG, jwks.url, webhook_id)
+    app = create_app(buffer, max_body_bytes=LIMIT, heartbeat_seconds=None, **options)
+    return TestClient(app), f"/webhooks/{token}", token
+
+
+def post(client, path, body, jwt_token, **kwargs):
+    headers = {"Content-Type": "application/json"}
+    if jwt_token is not None:
+        headers["X-ZDesk-JWT"] = jwt_token
+    content = body if isinstance(body, (bytes, str)) or callable(getattr(body, "__next__", None)) else json.dumps(body)
+    return client.post(path, content=content, headers=headers, **kwargs)
+
+
+def counter(client, name, reason=None):
+    receiver = client.app.state.receiver
+    return receiver.metrics.value(name, reason)
+
+
+def test_valid_delivery_is_stored_then_acknowledged(buffer, jwks, signer):
+    client, path, _ = start(buffer, jwks)
+    response = post(client, path, [make_event(1), make_event(2, prev=True)], signer.token())
+    assert response.status_code == 200
+    assert response.json() == {"stored": 2, "duplicates": 0}
+    stored = buffer.read(ORG, 0)
+    assert [e.payload["id"] for e in stored] == ["1", "2"]
+    assert stored[1].prev_state == {"status": "New"}
+    assert counter(client, "events_stored_total") == 2
+
+
+def test_single_object_and_duplicates(sqlite_buffer, jwks, signer):
+    client, path, _ = start(sqlite_buffer, jwks)
+    assert post(client, path, make_event(1), signer.token()).json() == {"stored": 1, "duplicates": 0}
+    again = post(client, path, [make_event(1)], signer.token())
+    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 1}
+    assert sqlite_buffer.head_position(ORG) == 1
+    assert (counter(client, "events_received_total"), counter(client, "events_stored_total"),
+            counter(client, "events_duplicate_total")) == (2, 1, 1)
+
+
+def test_validation_get(sqlite_buffer, jwks):
+    client, path, _ = start(sqlite_buffer, jwks)
+    assert client.get(path).status_code == 200
+    assert client.get("/webhooks/not-a-known-token").status_code == 404
+
+
+def test_any_audience_of_the_org_until_the_webhook_id_is_known(sqlite_buffer, jwks, signer):
+    client, path, _ = start(sqlite_buffer, jwks, webhook_id=None)
+    assert post(client, path, [make_event(1)], signer.token(webhook="123")).status_code == 200
+
+
+def deep_event(depth):
+    event = make_event(1)
+    node = event["payload"]
+    for _ in range(depth):
+        node["child"] = {}
+        node = node["child"]
+    return [event]
+
+
+class Chunks:
+    """A body without Content-Length, sent in chunks."""
+
+    def __init__(self, size):
+        self._left = size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._left <= 0:
+            raise StopIteration
+        self._left -= 1000
+        return b" " * 1000
+
+
+REJECTIONS = [
+    # (case, status, reason, make the request)
+    ("unknown token", 404, "unknown_token",
+     lambda c, p, s: post(c, "/webhooks/wrong-token", [make_event(1)], s.token())),
+    ("missing JWT", 401, "missing_jwt", lambda c, p, s: post(c, p, [make_event(1)], None)),
+    ("garbage JWT", 401, "malformed_jwt", lambda c, p, s: post(c, p, [make_event(1)], "abc")),
+    ("expired JWT", 401, "expired_jwt", lambda c, p, s: post(c, p, [make_event(1)], s.token(expires_in=-300))),
+    ("JWT of another org", 401, "wrong_issuer", lambda c, p, s: post(c, p, [make_event(1)], s.token(org="9"))),
+    ("JWT of another webhook", 401, "wrong_audience",
+     lambda c, p, s: post(c, p, [make_event(1)], s.token(webhook="9"))),
+    ("event of another org", 403, "wrong_org",
+     lambda c, p, s: post(c, p, [make_event(1), make_event(2, org="9")], s.token())),
+    ("not JSON", 400, "invalid_json", lambda c, p, s: post(c, p, b"{not json", s.token())),
+    ("not UTF-8", 400, "invalid_json", lambda c, p, s: post(c, p, b'["\xff\xfe"]', s.token())),
+    ("NaN", 400, "invalid_json", lambda c, p, s: post(c, p, b'[{"x": NaN}]', s.token())),
+    ("overflowing number", 400, "invalid_json",
+     lambda c, p, s: post(c, p, json.dumps([make_event(1)]).replace('"Open"', "1e999"), s.token())),
+    ("too large", 413, "too_large", lambda c, p, s: post(c, p, [make_event(i) for i in range(40)], s.token())),
+    ("too large, no Content-Length", 413, "too_large", lambda c, p, s: post(c, p, Chunks(LIMIT + 1000), s.token())),
+    ("nested too deep", 400, "too_deep", lambda c, p, s: post(c, p, deep_event(31), s.token())),
+    ("nested beyond the parser", 400, "too_deep", lambda c, p, s: post(c, p, b"[" * 1900 + b"]" * 1900, s.token())),
+    ("empty array", 400, "bad_shape", lambda c, p, s: post(c, p, [], s.token())),
+    ("array of numbers", 400, "bad_shape", lambda c, p, s: post(c, p, [1, 2], s.token())),
+    ("no payload", 400, "bad_shape",
+     lambda c, p, s: post(c, p, [make_event(1), {"eventType": "X", "orgId": ORG, "eventTime": "1"}], s.token())),
+]
+
+
+@pytest.mark.parametrize("case, status, reason, send", REJECTIONS, ids=[r[0] for r in REJECTIONS])
+def test_rejections_store_nothing_and_are_counted(sqlite_buffer, jwks, signer, caplog, case, status, reason, send):
+    client, path, token = start(sqlite_buffer, jwks)
+    caplog.set_level(logging.DEBUG)
+    jwt_sent = signer.token()
+    response = send(client, path, signer)
+    assert response.status_code == status, response.text
+    assert response.json() == {"error": reason}
+    assert sqlite_buffer.head_position(ORG) == 0
+    assert counter(client, "requests_rejected_total", reason) == 1
+    assert counter(client, "events_stored_total") == 0
+    refusals = [r for r in caplog.records if r.getMessage().startswith("refused")]
+    assert len(refusals) == 1 and f"reason={reason}" in refusals[0].getMessage()
+    server_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]  # not the client's
+    logged = "\n".join(r.getMessage() for r in server_side)
+    assert token not in logged and jwt_sent.split(".")[2] not in logged
+
+
+def test_depth_limit_is_configurable_and_inclusive(sqlite_buffer, jwks, signer):
+    client, path, _ = start(sqlite_buffer, jwks, max_depth=32)
+    assert post(client, path, deep_event(29), signer.token()).status_code == 200  # depth 32: array+event+payload+29
+
+
+def test_jwks_outage_is_our_fault_503(sqlite_buffer, jwks, signer):
+    jwks.fail = True
+    client, path, _ = start(sqlite_buffer, jwks)
+    response = post(client, path, [make_event(1)], signer.token())
+    assert response.status_code == 503
+    assert counter(client, "requests_rejected_total", "jwks_unavailable") == 1
+
+
+def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
+    buffer = open_buffer(f"sqlite:///{tmp_path}/gone.db")
+    client, path, _ = start(buffer, jwks)
+    assert client.get("/healthz").json()["buffer_reachable"] is True
+    buffer.close()
+    assert post(client, path, [make_event(1)], signer.token()).status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json()["buffer_reachable"] is False
+
+
+def test_metrics_are_prometheus_text(sqlite_buffer, jwks, signer):
+    client, path, _ = start(sqlite_buffer, jwks)
+    post(client, path, [make_event(1)], signer.token())
+    post(client, path, [make_event(1)], None)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    assert "# TYPE zoho_desk_webhook_events_stored_total counter" in lines
+    assert "zoho_desk_webhook_requests_received_total 2" in lines
+    assert "zoho_desk_webhook_events_stored_total 1" in lines
+    assert 'zoho_desk_webhook_requests_rejected_total{reason="missing_jwt"} 1' in lines
+    assert 'zoho_desk_webhook_requests_rejected_total{reason="too_large"} 0' in lines

@@ -1,0 +1,139 @@
+"""End to end: the CLI-served receiver over real HTTP, killed with SIGKILL mid-traffic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import requests
+
+from source_zoho_desk.webhooks import open_buffer
+
+from .conftest import ORG, WEBHOOK, make_event
+from .served import ServedReceiver
+
+
+def test_every_acknowledged_event_survives_kill_9(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    receiver = ServedReceiver(url)
+    target = f"{receiver.base_url}/webhooks/{token}"
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def deliver(sender: int) -> None:
+        session = requests.Session()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            batch = [make_event(sender * 100_000 + n * 10 + i) for i in range(1 + n % 3)]
+            try:
+                response = session.post(target, json=batch, headers={"X-ZDesk-JWT": signer.token()}, timeout=5)
+            except requests.RequestException:
+                continue  # the receiver died mid-request: not acknowledged
+            if response.status_code == 200:
+                acknowledged.extend(event["payload"]["id"] for event in batch)
+
+    senders = [threading.Thread(target=deliver, args=(s,)) for s in range(4)]
+    for sender in senders:
+        sender.start()
+    deadline = time.monotonic() + 15
+    while len(acknowledged) < 150 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    receiver.kill()  # while deliveries are still in flight
+    stop.set()
+    for sender in senders:
+        sender.join()
+
+    assert len(acknowledged) >= 150
+    with open_buffer(url) as reopened:
+        stored = reopened.read(ORG, 0, limit=100_000)
+    stored_ids = {event.payload["id"] for event in stored}
+    assert set(acknowledged) <= stored_ids
+    assert [event.position for event in stored] == list(range(1, len(stored) + 1))
+
+
+def test_heartbeats_cover_the_uptime_and_stop_with_the_process(tmp_path):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    open_buffer(url).close()
+    before = dt.datetime.now(dt.timezone.utc)
+    receiver = ServedReceiver(url, heartbeat_seconds=0.1)
+    up_since = dt.datetime.now(dt.timezone.utc)
+    time.sleep(0.6)
+    assert requests.get(f"{receiver.base_url}/healthz", timeout=5).json()["buffer_reachable"] is True
+    receiver.kill()
+    killed_at = dt.datetime.now(dt.timezone.utc)
+    grace = dt.timedelta(seconds=0.5)
+    with open_buffer(url) as buffer:
+        gaps = buffer.uncovered_intervals(before, killed_at + dt.timedelta(seconds=5), grace)
+    assert len(gaps) == 2
+    (first_start, first_end), (second_start, second_end) = gaps
+    assert first_start == before
+    assert before < first_end < up_since + dt.timedelta(seconds=1)  # covered from its start, not before
+    # after the kill, coverage ends within one heartbeat (+grace) of the kill
+    assert killed_at - dt.timedelta(seconds=0.3) + grace <= second_start <= killed_at + grace
+    assert second_end == killed_at + dt.timedelta(seconds=5)
+
+
+def test_serves_https_with_the_given_certificate(tmp_path):
+    cert, key = _self_signed(tmp_path)
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    receiver = ServedReceiver(url, "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        assert receiver.base_url.startswith("https://")
+        with requests.Session() as session:
+            response = session.get(f"{receiver.base_url.replace('127.0.0.1', 'localhost')}/healthz",
+                                   verify=str(cert), timeout=5)
+        assert response.status_code == 200
+    finally:
+        # kill, not stop: an idle TLS client keeps a graceful shutdown waiting (bounded at 5 s)
+        receiver.kill()
+    assert "plain HTTP" not in receiver.log
+
+
+def test_plain_http_warns_about_zoho_ports(tmp_path):
+    receiver = ServedReceiver(f"sqlite:///{tmp_path}/buffer.db")
+    log = receiver.stop()
+    assert "80/443" in log
+
+
+def _self_signed(directory):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_require_jwt_exp_option(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    lenient, strict = ServedReceiver(url), ServedReceiver(url, "--require-jwt-exp")
+    try:
+        def post(receiver, n, jwt_token):
+            return requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(n)],
+                                 headers={"X-ZDesk-JWT": jwt_token}, timeout=5).status_code
+
+        assert post(lenient, 1, signer.token(exp=None)) == 200
+        assert post(strict, 2, signer.token(exp=None)) == 401
+        assert post(strict, 3, signer.token()) == 200
+    finally:
+        lenient.kill()
+        strict.kill()
