@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -36,7 +37,7 @@ class SqliteEventBuffer(EventBuffer):
                                check_same_thread=False)
         try:
             try:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = _switch_to_wal(conn)
             except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
                 if isinstance(exc, sqlite3.OperationalError):
                     raise
@@ -74,6 +75,23 @@ class SqliteEventBuffer(EventBuffer):
 
     def _from_db_time(self, value: str) -> datetime:
         return datetime.fromisoformat(value)
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> str:
+    """Ask for WAL mode; return the mode in force.
+
+    Switching a new (rollback-journal) database needs an exclusive lock. While another connection
+    holds a write lock, SQLite refuses at once instead of using the busy timeout (waiting could
+    deadlock), so two processes opening a fresh buffer together would fail: wait and retry here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def sqlite_path(url: str) -> str:

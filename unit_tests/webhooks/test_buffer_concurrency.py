@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 from source_zoho_desk.webhooks import open_buffer
@@ -29,6 +30,12 @@ def test_concurrent_writers_reader_sees_positions_without_gaps(buffer_url):
                 new_counts.append(own.append(ORG, batch))
 
     def read() -> None:
+        try:
+            drain_while_written()
+        except Exception as exc:  # surface it in the assertion, not as a thread warning
+            failures.append(f"reader failed: {exc!r}")
+
+    def drain_while_written() -> None:
         with open_buffer(buffer_url) as reader:
             position = 0
             while True:
@@ -74,3 +81,23 @@ def test_one_buffer_shared_by_threads(buffer):
     for thread in threads:
         thread.join()
     assert [e.position for e in buffer.read(ORG, 0, limit=1000)] == list(range(1, 481))
+
+
+def test_a_fresh_sqlite_buffer_opens_while_another_connection_writes(tmp_path):
+    """SQLite refuses the switch to WAL at once (no busy wait) while another connection holds a write lock
+    on a rollback-journal database: a receiver and a sync opening a new buffer together must both succeed."""
+    path = tmp_path / "buffer.db"
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("CREATE TABLE unrelated (a)")  # a real database file, still in rollback-journal mode
+    blocker.execute("BEGIN IMMEDIATE")
+    blocker.execute("INSERT INTO unrelated VALUES (1)")
+    release = threading.Timer(0.3, lambda: blocker.execute("COMMIT"))
+    release.start()
+    try:
+        with open_buffer(f"sqlite:///{path}") as opened:
+            assert opened.append(ORG, [make_event(1)]) == 1
+            assert [event.position for event in opened.read(ORG, 0, limit=10)] == [1]
+    finally:
+        release.join()
+        blocker.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
