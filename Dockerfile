@@ -25,7 +25,7 @@ WORKDIR /airbyte/integration_code
 
 # Airbyte's base images (3.0.0 and later) already have the user `airbyte` (uid 1000); a plain Debian/Python base
 # does not, so create it there with the same ids. Few layers: vfs-backed builds copy the whole tree per layer.
-# .dockerignore lets in only pyproject.toml, README.md (when present) and source_zoho_desk/.
+# .dockerignore lets in only pyproject.toml, constraints.txt (the tested pins), README.md and source_zoho_desk/.
 COPY . ./
 RUN set -eux; \
     if ! getent passwd airbyte >/dev/null; then \
@@ -33,7 +33,7 @@ RUN set -eux; \
         groupadd --system --gid 1000 airbyte; \
         useradd --system --uid 1000 --gid airbyte --no-create-home --home-dir /airbyte --shell /usr/sbin/nologin airbyte; \
     fi; \
-    pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore .; \
+    pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore -c constraints.txt .; \
     rm -rf build ./*.egg-info; \
     source-zoho-desk spec >/dev/null; \
     zoho-desk-webhooks --help >/dev/null

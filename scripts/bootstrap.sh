@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.10-3.12) and install the connector with its test tools. Idempotent.
+# Create .venv (Python 3.10-3.12) and install the connector with its test tools, at the versions pinned in
+# constraints.txt (scripts/lock.sh rewrites them). Idempotent.
 # The webhook buffer tests start a real PostgreSQL server: its binaries come from Debian's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ if ! command -v initdb >/dev/null && [ ! -x /usr/lib/postgresql/15/bin/initdb ] 
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 log=.venv/install.log
-if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e ".[dev]"; } >"$log" 2>&1; then
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -c constraints.txt -e ".[dev]"; } >"$log" 2>&1; then
   tail -40 "$log"
   echo "Installing the connector failed; the full log is in $log" >&2
   exit 1

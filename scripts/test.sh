@@ -10,7 +10,7 @@ scripts/bootstrap.sh
 if [ ! -x .venv-pyairbyte/bin/python ]; then
   echo "Installing PyAirbyte into .venv-pyairbyte for its test..."
   python3 -m venv .venv-pyairbyte
-  .venv-pyairbyte/bin/python -m pip install --quiet "airbyte==0.71.3" >.venv-pyairbyte/install.log 2>&1 \
+  .venv-pyairbyte/bin/python -m pip install --quiet -c integration_tests/pyairbyte-constraints.txt "airbyte==0.71.3" >.venv-pyairbyte/install.log 2>&1 \
     || { rm -rf .venv-pyairbyte; echo "PyAirbyte could not be installed; its test will be skipped." >&2; }
 fi
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pytest -p no:cacheprovider "$@"
