@@ -59,7 +59,7 @@ def read_following_webhooks(
                     lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE), plan.stream, plan.deletes_since, plan.snapshot_cursor
                 ):
                     yield record(plan.stream.name, deleted)
-            converter = EventRecords(plan.stream, client.get_record, deletes_only_through=plan.snapshot_cursor)
+            converter = EventRecords(plan, client.get_record)
             yield from drain(plan, buffer, org_id, converter)
             yield status(plan.stream.name, AirbyteStreamStatus.COMPLETE)
 

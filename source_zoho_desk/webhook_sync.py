@@ -1,7 +1,9 @@
 """Incremental sync from the webhook buffer: which streams, from where, and how events become records.
 
 A stream's state is `{"position": N, "covered_until": ISO}`: every buffered event up to position N was emitted,
-and the receiver was known to be up from the last look at the buffer until `covered_until`. A read:
+and the receiver was known to be up from the last look at the buffer until `covered_until`. Two optional keys:
+`cursor_offset` (added to positions in `_ab_cdc_cursor`, so cursors keep growing after the buffer is replaced) and
+`deletes_only_through` (the snapshot boundary, kept while an interrupted drain has not passed it). A read:
 
 1. drains from `position` when the buffer still holds everything after it (not pruned) and a receiver was up since
    `covered_until`; otherwise (first sync, receiver down, events pruned) it notes the buffer's head position
@@ -11,7 +13,8 @@ and the receiver was known to be up from the last look at the buffer until `cove
    snapshot cannot show;
 2. turns each event into a record: a full payload as is, a partial one by fetching the record by id, a delete into
    `{id, _ab_cdc_deleted_at}` so Airbyte's dedup destinations delete the row;
-3. checkpoints state every DRAIN_BATCH events, so an interrupted sync resumes where it stopped.
+3. checkpoints state every DRAIN_BATCH events, so an interrupted sync resumes where it stopped; it stops early,
+   leaving the healing to the next sync, when retention prunes events it has not read yet.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteMessage,
+    FailureType,
     AirbyteRecordMessage,
     AirbyteStateBlob,
     AirbyteStateMessage,
@@ -31,6 +35,8 @@ from airbyte_cdk.models import (
     StreamDescriptor,
     Type,
 )
+
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.webhooks.buffer import EventBuffer
 from source_zoho_desk.webhooks.models import StoredEvent
@@ -73,10 +79,21 @@ class StreamPlan:
     needs_snapshot: bool
     coverage_since: datetime
     # The buffer head noted before the snapshot: the snapshot's rows carry it as their cursor, and of the events up
-    # to it (older than the snapshot) only deletes are emitted, which the snapshot cannot show.
-    snapshot_cursor: int = 0
+    # to it (older than the snapshot) only deletes are emitted, which the snapshot cannot show. A drain interrupted
+    # before passing it resumes with it from the state.
+    snapshot_position: int = 0
     # Set when a snapshot heals a gap after an earlier sync: deletes since then must reach the destination too.
     deletes_since: Optional[datetime] = None
+    # Added to buffer positions to make `_ab_cdc_cursor`: raised past every earlier cursor when the buffer is
+    # replaced, since a new buffer counts from 1 again and dedup destinations keep the highest cursor.
+    cursor_offset: int = 0
+
+    def cursor(self, position: int) -> int:
+        return self.cursor_offset + position
+
+    @property
+    def snapshot_cursor(self) -> int:
+        return self.cursor(self.snapshot_position)
 
 
 def utc_now() -> datetime:
@@ -104,8 +121,10 @@ def plan_stream(
     stream: WebhookStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
 ) -> StreamPlan:
     """Drain from the saved position when nothing can have been missed since; otherwise snapshot first."""
-    position = int(state["position"]) if state and "position" in state else None
-    covered_until = _parse_time(state.get("covered_until")) if state else None
+    state = state or {}
+    position = _state_int(state, "position")
+    covered_until = _parse_time(state.get("covered_until"))
+    cursor_offset = _state_int(state, "cursor_offset") or 0
     head, pruned_through = buffer.head_position(org_id), buffer.pruned_through(org_id)
     reason = None
     if position is None or covered_until is None:
@@ -114,23 +133,42 @@ def plan_stream(
         reason = f"the buffer's retention removed events after the saved position {position}"
     elif position > head:
         reason = f"the saved position {position} lies beyond the buffer's newest event (was the buffer replaced?)"
+        cursor_offset += position + 1  # the new buffer's cursors must rank above every one emitted from the old
     else:
         gaps = buffer.uncovered_intervals(min(covered_until, now), now, COVERAGE_GRACE)
         if gaps:
             start, end = gaps[0]
             reason = f"no webhook receiver was running between {iso(start)} and {iso(end)}, so events may be missing"
     if reason is None:
-        return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until)  # type: ignore[arg-type]
+        return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until,  # type: ignore[arg-type]
+                          snapshot_position=_state_int(state, "deletes_only_through") or 0, cursor_offset=cursor_offset)
     if position is None:
         logger.info(f"{stream.name}: {reason}; taking a full snapshot before following webhook events.")
-        return StreamPlan(stream, drain_from=head, needs_snapshot=True, coverage_since=now, snapshot_cursor=head)
+        return StreamPlan(stream, drain_from=head, needs_snapshot=True, coverage_since=now, snapshot_position=head,
+                          cursor_offset=cursor_offset)
     logger.warning(f"{stream.name}: {reason}; re-reading the whole stream from the Zoho API to heal the gap.")
     # A snapshot cannot show what was deleted, so the heal also replays the deletes still buffered after the saved
     # position and reads the recycle bin for deletes whose events were lost.
-    replay_from = max(position, pruned_through) if position <= head else head
-    return StreamPlan(
-        stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_cursor=head, deletes_since=covered_until
-    )
+    replay_from = max(position, pruned_through) if position <= head else pruned_through  # a new buffer: all of it
+    return StreamPlan(stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_position=head,
+                      deletes_since=covered_until, cursor_offset=cursor_offset)
+
+
+def _state_int(state: Mapping[str, Any], key: str) -> Optional[int]:
+    """A non-negative integer from the saved state; a hand-edited state gets a clear error, not a stack trace."""
+    if state.get(key) is None:
+        return None
+    try:
+        value = int(state[key])
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        raise AirbyteTracedException(
+            message=f"The saved state has an invalid `{key}` ({str(state[key])[:40]!r}); expected a whole number of 0 "
+            "or more. Reset the stream's state in Airbyte (or remove the key) to start over with a full snapshot.",
+            failure_type=FailureType.config_error,
+        )
+    return value
 
 
 def _parse_time(value: Any) -> Optional[datetime]:
@@ -146,14 +184,13 @@ def _parse_time(value: Any) -> Optional[datetime]:
 class EventRecords:
     """Turns a batch of buffered events into records, fetching a record by id only when its payload is partial."""
 
-    def __init__(
-        self, stream: WebhookStream, fetch_by_id: Callable[[str, str], Optional[Dict[str, Any]]], deletes_only_through: int = 0
-    ) -> None:
-        self._stream = stream
+    def __init__(self, plan: StreamPlan, fetch_by_id: Callable[[str, str], Optional[Dict[str, Any]]]) -> None:
+        self._stream = plan.stream
         self._fetch_by_id = fetch_by_id
-        # Events up to this position are older than a snapshot taken in this sync: their updates are superseded by
-        # it (and would bring back a record deleted since), their deletes are not.
-        self._deletes_only_through = deletes_only_through
+        self._cursor = plan.cursor
+        # Events up to this position are older than the snapshot: their updates are superseded by it (and would
+        # bring back a record deleted since), their deletes are not.
+        self._deletes_only_through = plan.snapshot_position
 
     def records(self, events: List[StoredEvent]) -> Iterator[Dict[str, Any]]:
         fetched: Dict[str, Optional[Dict[str, Any]]] = {}
@@ -163,7 +200,7 @@ class EventRecords:
                 logger.warning(f"{self._stream.name}: skipped a {event.event_type} event without an id (position {event.position}).")
                 continue
             if self._is_delete(event):
-                yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: event.position}
+                yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: self._cursor(event.position)}
                 continue
             if event.position <= self._deletes_only_through:
                 continue
@@ -175,7 +212,7 @@ class EventRecords:
                 if fetched[record_id] is None:
                     continue  # gone since the event; its delete event follows
                 record = dict(fetched[record_id])  # type: ignore[arg-type]
-            record[CURSOR_FIELD] = event.position
+            record[CURSOR_FIELD] = self._cursor(event.position)
             yield record
 
     @staticmethod
@@ -205,15 +242,17 @@ def recycle_bin_deletes(
         offset += len(rows)
 
 
-def state_message(stream: str, position: int, covered_until: datetime) -> AirbyteMessage:
+def state_message(plan: StreamPlan, position: int, covered_until: datetime) -> AirbyteMessage:
+    blob: Dict[str, Any] = {"position": position, "covered_until": iso(covered_until)}
+    if plan.cursor_offset:
+        blob["cursor_offset"] = plan.cursor_offset
+    if position < plan.snapshot_position:
+        blob["deletes_only_through"] = plan.snapshot_position
     return AirbyteMessage(
         type=Type.STATE,
         state=AirbyteStateMessage(
             type=AirbyteStateType.STREAM,
-            stream=AirbyteStreamState(
-                stream_descriptor=StreamDescriptor(name=stream),
-                stream_state=AirbyteStateBlob(position=position, covered_until=iso(covered_until)),
-            ),
+            stream=AirbyteStreamState(stream_descriptor=StreamDescriptor(name=plan.stream.name), stream_state=AirbyteStateBlob(**blob)),
         ),
     )
 
@@ -239,6 +278,13 @@ def drain(
     emitted = 0
     while position < head:
         events = buffer.read(org_id, after=position, event_types=plan.stream.event_types, limit=DRAIN_BATCH)
+        if buffer.pruned_through(org_id) > position:
+            # Retention ran while we read: events after `position` may be gone. Keep the state here; the next
+            # sync sees the pruned position and heals with a snapshot.
+            logger.warning(f"{plan.stream.name}: the buffer's retention removed events after position {position:,} "
+                           "while this sync read them; the next sync re-reads the stream.")
+            yield state_message(plan, position, covered_until)
+            return
         events = [event for event in events if event.position <= head]
         if not events:
             break
@@ -249,7 +295,7 @@ def drain(
                 record=AirbyteRecordMessage(stream=plan.stream.name, data=record, emitted_at=int(now().timestamp() * 1000)),
             )
         position = events[-1].position
-        yield state_message(plan.stream.name, position, covered_until)
+        yield state_message(plan, position, covered_until)
     # Events of other modules may lie between the last one of ours and the head: skip past them too.
-    yield state_message(plan.stream.name, max(position, head), covered_until)
+    yield state_message(plan, max(position, head), covered_until)
     logger.info(f"{plan.stream.name}: {emitted:,} records from webhook events up to buffer position {max(position, head):,}.")

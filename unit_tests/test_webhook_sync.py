@@ -6,10 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_zoho_desk.webhook_sync import (
     CURSOR_FIELD,
     DELETED_AT_FIELD,
     EventRecords,
+    StreamPlan,
     WebhookStream,
     drain,
     event_time_iso,
@@ -94,11 +97,9 @@ def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
         fetched.append((path, record_id))
         return {"id": record_id, "subject": "from the API", "modifiedTime": "2026-11-01T12:05:00.000Z", "status": "Closed"}
 
-    from source_zoho_desk.webhook_sync import StreamPlan
-
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
     up(buffer, T0 - timedelta(minutes=1), datetime.now(timezone.utc))
-    messages = list(drain(plan, buffer, ORG, EventRecords(TICKETS, fetch)))
+    messages = list(drain(plan, buffer, ORG, EventRecords(plan, fetch)))
     records = [m.record.data for m in messages if m.record]
     states = [m.state.stream.stream_state.__dict__ for m in messages if m.state]
 
@@ -114,10 +115,8 @@ def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
 def test_drain_checkpoints_every_batch(buffer, monkeypatch):
     monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 4)
     buffer.append(ORG, [ticket_event("Ticket_Update", str(i), **full(str(i))) for i in range(1, 11)])
-    from source_zoho_desk.webhook_sync import StreamPlan
-
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
-    messages = list(drain(plan, buffer, ORG, EventRecords(TICKETS, lambda *_: None)))
+    messages = list(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None)))
     positions = [m.state.stream.stream_state.__dict__["position"] for m in messages if m.state]
     assert positions[:3] == [4, 8, 10]
     kinds = [m.type.value for m in messages]
@@ -141,7 +140,8 @@ def test_a_position_beyond_the_buffer_head_heals_with_a_snapshot(buffer, caplog)
     up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     buffer.append(ORG, [ticket_event("Ticket_Add", "1", **full("1"))])
     plan = plan_stream(TICKETS, {"position": 900, "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
-    assert plan.needs_snapshot and plan.drain_from == 1
+    assert plan.needs_snapshot and plan.drain_from == 0, "the new buffer's own deletes are replayed too"
+    assert plan.snapshot_position == 1
     assert "beyond the buffer's newest event" in caplog.text
 
 
@@ -168,10 +168,74 @@ def test_events_older_than_a_snapshot_only_contribute_their_deletes(buffer):
         ticket_event("Ticket_Delete", "2"),
         ticket_event("Ticket_Update", "3", **full("3", subject="newer than the snapshot")),
     ])
-    from source_zoho_desk.webhook_sync import StreamPlan
-
-    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_cursor=2)
-    converter = EventRecords(TICKETS, lambda *_: None, deletes_only_through=plan.snapshot_cursor)
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_position=2)
+    converter = EventRecords(plan, lambda *_: None)
     records = [m.record.data for m in drain(plan, buffer, ORG, converter) if m.record]
     assert [(r["id"], r[CURSOR_FIELD]) for r in records] == [("2", 2), ("3", 3)]
     assert DELETED_AT_FIELD in records[0]
+
+
+def states_of(messages):
+    return [m.state.stream.stream_state.__dict__ for m in messages if m.state]
+
+
+def test_an_interrupted_drain_keeps_the_snapshot_boundary_in_its_state(buffer, monkeypatch):
+    """Resuming below the snapshot boundary must still drop the older updates (they could revive a deleted row)."""
+    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 2)
+    buffer.append(ORG, [
+        ticket_event("Ticket_Update", "1", **full("1", subject="older than the snapshot")),
+        ticket_event("Ticket_Update", "2", **full("2", subject="older than the snapshot")),
+        ticket_event("Ticket_Update", "3", **full("3", subject="older than the snapshot")),
+        ticket_event("Ticket_Delete", "4"),
+        ticket_event("Ticket_Update", "5", **full("5", subject="newer")),
+    ])
+    first = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_position=4)
+    states = states_of(drain(first, buffer, ORG, EventRecords(first, lambda *_: None)))
+    assert states[0] == {"position": 2, "covered_until": states[0]["covered_until"], "deletes_only_through": 4}
+    assert "deletes_only_through" not in states[-1], "once past the boundary the state forgets it"
+
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    resumed = plan_stream(TICKETS, {**states[0], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert not resumed.needs_snapshot and resumed.snapshot_position == 4
+    records = [m.record.data for m in drain(resumed, buffer, ORG, EventRecords(resumed, lambda *_: None)) if m.record]
+    assert [(r["id"], DELETED_AT_FIELD in r) for r in records] == [("4", True), ("5", False)]
+
+
+def test_a_replaced_buffer_raises_every_cursor_above_the_old_ones(buffer, caplog):
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    buffer.append(ORG, [ticket_event("Ticket_Update", "1", **full("1")), ticket_event("Ticket_Delete", "2")])
+    old_state = {"position": 900, "covered_until": "2026-11-01T11:30:00.000Z", "cursor_offset": 50}
+    plan = plan_stream(TICKETS, old_state, buffer, ORG, T0)
+    assert plan.needs_snapshot and plan.cursor_offset == 951
+    assert plan.snapshot_cursor == 953, "snapshot rows outrank the 950 the old buffer's last event had"
+    messages = list(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None)))
+    records = [m.record.data for m in messages if m.record]
+    assert [(r["id"], r[CURSOR_FIELD]) for r in records] == [("2", 953)]
+    assert states_of(messages)[-1]["cursor_offset"] == 951
+    later = plan_stream(TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert not later.needs_snapshot and later.cursor_offset == 951
+
+
+def test_events_pruned_while_draining_stop_the_drain_for_a_heal(buffer, monkeypatch, caplog):
+    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 2)
+    buffer.append(ORG, [ticket_event("Ticket_Update", str(i)) for i in range(1, 7)])  # partial: fetched by id
+
+    def fetch_while_retention_runs(_path, record_id):
+        buffer.prune(ORG, before_position=6)  # a cron `prune` racing the sync
+        return {"id": record_id, **full(record_id)}
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    messages = list(drain(plan, buffer, ORG, EventRecords(plan, fetch_while_retention_runs)))
+    assert [m.record.data["id"] for m in messages if m.record] == ["1", "2"]
+    assert states_of(messages)[-1]["position"] == 2, "the state stays before the pruned events"
+    assert "retention removed events after position 2" in caplog.text
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    next_plan = plan_stream(TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    assert next_plan.needs_snapshot
+
+
+@pytest.mark.parametrize("bad", [{"position": "abc"}, {"position": -3}, {"position": 1, "cursor_offset": "x"}])
+def test_a_hand_edited_state_gets_a_clear_config_error(buffer, bad):
+    with pytest.raises(AirbyteTracedException) as error:
+        plan_stream(TICKETS, {"covered_until": "2026-11-01T11:30:00.000Z", **bad}, buffer, ORG, T0)
+    assert "Reset the stream's state" in error.value.message and error.value.failure_type.value == "config_error"
