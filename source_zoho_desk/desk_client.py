@@ -3,6 +3,7 @@ for a webhook event, and managing webhooks. Same auth and hosts as the streams; 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Dict, List, Mapping, MutableMapping, Optional
 
@@ -14,6 +15,9 @@ from source_zoho_desk import zoho_hosts
 from source_zoho_desk.components.auth import token_manager
 
 RETRIES = 4
+# 403 codes that refuse the whole module rather than one record.
+ACCOUNT_WIDE_REFUSALS = frozenset({"SCOPE_MISMATCH", "OAUTH_ORG_MISMATCH", "LICENSE_ACCESS_LIMITED"})
+logger = logging.getLogger("airbyte")
 
 
 class DeskClient:
@@ -52,11 +56,25 @@ class DeskClient:
         return self.request("GET", path, params=params)
 
     def get_record(self, path: str, record_id: str) -> Optional[Dict[str, Any]]:
-        """The record at `path/record_id`, or None when Zoho no longer has it."""
-        response = self.get(f"{path}/{record_id}")
+        """The record at `path/record_id`, or None when Zoho no longer has it or will not show this one record."""
+        what = f"{path}/{record_id}"
+        response = self.get(what)
         if response.status_code == 404:
             return None
-        return _json_or_raise(response, f"{path}/{record_id}")
+        code = _error_code(response)
+        if response.status_code == 403 and code in ACCOUNT_WIDE_REFUSALS:
+            raise AirbyteTracedException(
+                message=f"Zoho Desk refused to read {path} ({code}): the authorizing user or the token's scopes do not "
+                f"cover this module. Re-authenticate with the scopes the stream needs (see check), or deselect it.",
+                failure_type=FailureType.config_error,
+            )
+        if response.status_code in (403, 422):
+            # This one record is out of the user's reach (another department, spam, trash...). The API snapshot
+            # cannot show it either; failing instead would block every later event of the stream for good.
+            logger.warning(f"Skipped {what}: Zoho Desk answered HTTP {response.status_code} ({code or 'no error code'}) "
+                           "when the connector fetched it for a webhook event.")
+            return None
+        return _json_or_raise(response, what)
 
     def list_page(self, path: str, offset: int, limit: int) -> List[Dict[str, Any]]:
         """One page of a Zoho list (`from`/`limit`); Zoho answers an empty page with 204 and no body."""
