@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
@@ -39,6 +39,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.webhooks.buffer import EventBuffer
+from source_zoho_desk.webhooks.coverage import COVERAGE_GRACE
 from source_zoho_desk.webhooks.models import StoredEvent
 
 logger = logging.getLogger("airbyte")
@@ -47,8 +48,6 @@ CURSOR_FIELD = "_ab_cdc_cursor"
 DELETED_AT_FIELD = "_ab_cdc_deleted_at"
 DRAIN_BATCH = 1000
 RECYCLE_BIN_PAGE = 100
-# A receiver heartbeats every few seconds; allow for that interval and for clock skew between hosts.
-COVERAGE_GRACE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)

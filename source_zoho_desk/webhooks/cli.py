@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from source_zoho_desk.zoho_hosts import DATA_CENTERS, webhook_jwks_url
 
 from .buffer import EventBuffer, EventBufferError, open_buffer
+from .coverage import COVERAGE_GRACE, MAX_HEARTBEAT_SECONDS
 from .errors import UserError
 
 BUFFER_URL_ENV = "ZOHO_DESK_WEBHOOK_BUFFER_URL"  # keeps a database password out of `ps`
@@ -50,7 +51,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port (printed on start)")
     serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key serves HTTPS")
     serve.add_argument("--tls-key", help="PEM private key")
-    serve.add_argument("--heartbeat-seconds", type=float, default=5.0)
+    serve.add_argument("--heartbeat-seconds", type=float, default=5.0,
+                       help=f"how often the receiver records that it is up (at most {MAX_HEARTBEAT_SECONDS:g})")
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--require-jwt-exp", action="store_true",
@@ -116,6 +118,10 @@ def serve_command(args: argparse.Namespace) -> int:
     ssl_options = _tls_options(args.tls_cert, args.tls_key)
     if args.max_body_bytes <= 0 or args.heartbeat_seconds <= 0:
         raise UserError("--max-body-bytes and --heartbeat-seconds must be positive")
+    if args.heartbeat_seconds > MAX_HEARTBEAT_SECONDS:
+        raise UserError(f"--heartbeat-seconds must be at most {MAX_HEARTBEAT_SECONDS:g}: a sync treats a receiver silent "
+                        f"for {COVERAGE_GRACE.total_seconds():g} s as down, so a slower heartbeat would make every sync "
+                        "re-read its streams")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     buffer = opened_buffer(args)
     sock = _listen(args.host, args.port)
