@@ -28,7 +28,7 @@ def _url_problem(name: str, value: Any) -> str | None:
 def config_problems(config: Mapping[str, Any]) -> List[str]:
     problems: List[str] = []
     data_center = config.get("data_center", "com")
-    if data_center not in DATA_CENTERS:
+    if not isinstance(data_center, str) or data_center not in DATA_CENTERS:
         problems.append(
             f"'data_center' is {data_center!r}; expected one of {', '.join(DATA_CENTERS)} "
             "(the domain your Zoho Desk URL ends with)."

@@ -64,6 +64,7 @@ def test_check_succeeds_when_every_stream_answers():
         ({"org_id": "my-org"}, "'org_id' must be the digits"),
         ({"desk_base_url": "http://proxy.example.com/api/v1"}, "'desk_base_url' must be an https:// URL"),
         ({"data_center": "us"}, "'data_center' is 'us'; expected one of com, eu"),
+        ({"data_center": ["eu"]}, "'data_center' is ['eu']; expected one of com, eu"),
         ({"credentials": {"client_id": "a", "client_secret": "b"}}, "needs a refresh_token, or a grant_code"),
     ],
 )
