@@ -21,13 +21,13 @@ import secrets
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Collection, Iterator, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from .connection_pool import ConnectionPool
 from .coverage import Interval, uncovered
 from .errors import BufferUnavailable, EventBufferError, InvalidBufferUrl  # noqa: F401 (re-exported)
 from .events import canonical_json, event_key, normalize_event
 from .models import Endpoint, StoredEvent
+from .redaction import redact_url  # also imported from here by webhook_read and registration
 
 T = TypeVar("T")
 
@@ -96,18 +96,6 @@ def open_buffer(url: str) -> "EventBuffer":
     raise InvalidBufferUrl(
         f"unsupported buffer URL {redact_url(url)!r}: use sqlite:///absolute/path.db or postgresql://user@host:port/db"
     )
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
-    except ValueError:
-        return "<unparsable URL>"
 
 
 def utc_now() -> datetime:
