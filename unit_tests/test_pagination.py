@@ -145,3 +145,45 @@ def test_tickets_ask_each_page_once_per_field_chunk_and_merge_rows_by_id():
     # The CDK serializer omits null values from records; a destination reads an absent field as null.
     assert first["subject"] == "subject-0" and first.get("dueDate") is None
     assert all(q["sortBy"] == "createdTime" for q in calls)
+
+
+def test_a_page_joins_the_last_one_only_if_it_starts_at_a_row_already_read():
+    from source_zoho_desk.components.whole_pages import PageContinuity
+
+    def rows(*numbers):
+        return [{"id": str(n), "createdTime": f"2024-01-01T00:00:{n:02d}.000Z"} for n in numbers]
+
+    continuity = PageContinuity(sort_field="createdTime")
+    assert continuity.joins(97, rows(50)), "nothing to join before the first page kept"
+    continuity.keep(rows(*range(10, 20)))
+    assert continuity.joins(0, rows(40)), "the start of the list joins anything"
+    assert continuity.joins(7, rows(17, 18, 19, 20)), "starts at a row of the last page"
+    assert continuity.joins(7, rows(5, 6)), "starts before the last page's end (its own first rows were deleted)"
+    assert not continuity.joins(7, rows(21, 22)), "rows 20 may have been skipped"
+    assert not continuity.joins(7, []), "an empty page past rows now moved up"
+
+
+def test_chunks_agree_only_on_the_same_tickets_in_the_same_order():
+    from source_zoho_desk.components.whole_pages import chunks_agree
+
+    assert chunks_agree([[{"id": "1"}, {"id": "2"}], [{"id": "1", "x": 1}, {"id": "2"}]])
+    assert chunks_agree([[], []])
+    assert not chunks_agree([[{"id": "1"}, {"id": "2"}], [{"id": "2"}, {"id": "3"}]])
+
+
+def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_partial_rows():
+    def tickets(request, context):
+        fields = query(request)["fields"].split(",")
+        shift = 0 if "subject" in fields else 1  # the chunk without `subject` always sees the list one row on
+        return {"data": [{"id": str(1892000000100000 + i), **{n: f"{n}-{i}" for n in fields if n != "id" and not n.startswith("cf_")}}
+                         for i in range(shift, shift + 40)]}
+
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/organizationFields", json={"data": []})
+        mocker.get(f"{DESK}/tickets", json=tickets)
+        output = run_read(make_config(), "tickets", expect_failure=True)
+
+    assert not output.records
+    assert any("kept changing while one page was read" in str(e.trace.error.message) for e in output.errors)
+    assert len(desk_queries(mocker, "tickets")) == 6 * 2  # six attempts at the first page, two chunks each

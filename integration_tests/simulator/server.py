@@ -58,6 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k: v for k, v in self.headers.items()}
+        for hook in list(self.sim.request_hooks):
+            hook(method, parts.path, query)
         try:
             resp, credits = self.sim._serve(method, parts.path, query, headers, body)
         except Exception as exc:  # a simulator bug must still produce an answer
@@ -108,6 +110,7 @@ class ZohoDeskSimulator:
         self.client_id = "1000." + "".join(cred_rng.choice(string.ascii_uppercase + string.digits) for _ in range(30))
         self.client_secret = "".join(cred_rng.choice("0123456789abcdef") for _ in range(42))
         self.requests: list = []
+        self.request_hooks: list = []  # see before_request
         self.oauth = OAuthServer(self.settings, self.clock, self.client_id, self.client_secret)
         self.credits = CreditMeter(self.settings, self.clock)
         self.gate = ConcurrencyGate(self.settings)
@@ -215,6 +218,11 @@ class ZohoDeskSimulator:
 
     def desk_requests(self) -> list:
         return [r for r in list(self.requests) if r.path.startswith("/api/v1")]
+
+    def before_request(self, hook) -> None:
+        """Run ``hook(method, path, query)`` as each request arrives, before it is served: tests use it to change the
+        data between two given requests of a read (e.g. delete a ticket just before the 2nd ``GET /tickets``)."""
+        self.request_hooks.append(hook)
 
     def inject(self, path_prefix: str, status: int, error_code: Optional[str] = None, times: int = 1,
                retry_after: Optional[int] = None, message: Optional[str] = None, body: Optional[bytes] = None,

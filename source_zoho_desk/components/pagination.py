@@ -36,9 +36,17 @@ def is_limit_range_error(response: Optional[requests.Response]) -> bool:
     return RANGE_ERROR_TEXT in str(body.get("message", "")).lower()
 
 
-def sent_limit(response: requests.Response) -> Optional[int]:
-    values = parse_qs(urlparse(response.request.url).query).get("limit")
+def _sent_int(response: requests.Response, name: str) -> Optional[int]:
+    values = parse_qs(urlparse(response.request.url).query).get(name)
     return int(values[0]) if values else None
+
+
+def sent_limit(response: requests.Response) -> Optional[int]:
+    return _sent_int(response, "limit")
+
+
+def sent_offset(response: requests.Response) -> Optional[int]:
+    return _sent_int(response, "from")
 
 
 @dataclass
@@ -89,10 +97,15 @@ class ZohoDeskRequester(HttpRequester):
 PAGE_OVERLAP = 3
 
 
+def page_overlap(limit: Optional[int]) -> int:
+    return min(PAGE_OVERLAP, (limit or 0) // 4)  # a tiny page must still move forward
+
+
 @dataclass
 class SentLimitOffsetIncrement(OffsetIncrement):
-    """OffsetIncrement that judges a page 'short' against the `limit` actually sent, which may have shrunk, and
-    starts each next page PAGE_OVERLAP rows early."""
+    """OffsetIncrement that judges a page 'short' against the `limit` actually sent, which may have shrunk, continues
+    from the `from` actually sent, which WholePageRequester may have moved back, and starts each next page
+    PAGE_OVERLAP rows early."""
 
     def next_page_token(
         self,
@@ -104,8 +117,10 @@ class SentLimitOffsetIncrement(OffsetIncrement):
     ) -> Optional[Any]:
         limit = sent_limit(response) or kwargs.get("page_size_override")
         kwargs["page_size_override"] = limit
+        offset = sent_offset(response)
+        if offset is not None and last_page_token_value is not None:
+            last_page_token_value = offset
         token = super().next_page_token(response, last_page_size, last_record, last_page_token_value, **kwargs)
         if token is None:
             return None
-        overlap = min(PAGE_OVERLAP, (limit or 0) // 4)  # a tiny page must still move forward
-        return token - overlap
+        return token - page_overlap(limit)
