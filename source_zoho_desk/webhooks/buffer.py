@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS webhook_heartbeats (
     receiver_id TEXT NOT NULL,
     started_at {timestamp} NOT NULL,
     last_seen {timestamp} NOT NULL,
+    stopped INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (receiver_id, started_at)
 );
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
@@ -226,31 +227,34 @@ class EventBuffer:
 
     # ---- receiver coverage --------------------------------------------------------------------
 
-    def record_heartbeat(self, receiver_id: str, started_at: datetime, now: datetime) -> None:
-        """Record that `receiver_id`, running since `started_at`, was up at `now`."""
+    def record_heartbeat(self, receiver_id: str, started_at: datetime, now: datetime, *, stopped: bool = False) -> None:
+        """Record that `receiver_id`, running since `started_at`, was up at `now`; `stopped` when it shuts down."""
         _require_aware(started_at, now)
         self._with_connection(lambda conn: self._run_in_transaction(
             conn,
-            "INSERT INTO webhook_heartbeats (receiver_id, started_at, last_seen) VALUES (?, ?, ?)"
+            "INSERT INTO webhook_heartbeats (receiver_id, started_at, last_seen, stopped) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (receiver_id, started_at) DO UPDATE SET last_seen = CASE"
             " WHEN excluded.last_seen > webhook_heartbeats.last_seen THEN excluded.last_seen"
-            " ELSE webhook_heartbeats.last_seen END",
-            (receiver_id, self._to_db_time(started_at), self._to_db_time(now))))
+            " ELSE webhook_heartbeats.last_seen END,"
+            " stopped = CASE WHEN excluded.stopped = 1 THEN 1 ELSE webhook_heartbeats.stopped END",
+            (receiver_id, self._to_db_time(started_at), self._to_db_time(now), int(stopped))))
 
     def uncovered_intervals(self, since: datetime, until: datetime, grace: timedelta) -> list[Interval]:
         """Sub-intervals of [since, until] when no receiver was up.
 
-        A receiver covers [started_at, last_seen + grace]; pick `grace` a little above the
-        heartbeat interval, since a receiver killed right after a heartbeat is counted as up
-        for `grace` longer.
+        A receiver covers [started_at, last_seen + grace]: it may be alive between heartbeats, so
+        pick `grace` a few heartbeat intervals long (a receiver killed right after a heartbeat is
+        counted as up for `grace` longer). One that shut down cleanly covers [started_at, last_seen]
+        exactly: a restart is then a gap however short, since Zoho may not resend what it missed.
         """
         _require_aware(since, until)
         if until < since:
             raise ValueError("until is before since")
         rows = self._query_all(
-            "SELECT started_at, last_seen FROM webhook_heartbeats WHERE started_at <= ? AND last_seen >= ?",
+            "SELECT started_at, last_seen, stopped FROM webhook_heartbeats WHERE started_at <= ? AND last_seen >= ?",
             (self._to_db_time(until), self._to_db_time(since - grace)))
-        covered = [(self._from_db_time(start), self._from_db_time(seen) + grace) for start, seen in rows]
+        covered = [(self._from_db_time(start), self._from_db_time(seen) + (timedelta(0) if stopped else grace))
+                   for start, seen, stopped in rows]
         return uncovered(since, until, covered)
 
     # ---- endpoints ----------------------------------------------------------------------------

@@ -149,17 +149,17 @@ class WebhookReceiver:
         finally:
             if task:
                 task.cancel()
-                await self._beat()  # the last moment we were certainly up
+                await self._beat(stopped=True)  # coverage ends exactly here, not a grace later
 
     async def _beat_forever(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
             await self._beat()
 
-    async def _beat(self) -> None:
+    async def _beat(self, stopped: bool = False) -> None:
         now = utc_now()
         try:
-            await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now)
+            await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
             self.last_heartbeat = now
         except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap
             log.warning("heartbeat failed: %s", exc)

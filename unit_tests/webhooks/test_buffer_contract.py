@@ -128,6 +128,19 @@ def test_coverage_from_heartbeats(buffer):
     assert buffer.uncovered_intervals(T0 + timedelta(minutes=1), T0 + timedelta(minutes=9), grace) == []
 
 
+def test_a_clean_stop_ends_coverage_without_grace(buffer):
+    grace = timedelta(seconds=30)
+    buffer.record_heartbeat("crashed", T0, T0 + timedelta(minutes=5))
+    buffer.record_heartbeat("stopped", T0 + timedelta(minutes=10), T0 + timedelta(minutes=12))
+    buffer.record_heartbeat("stopped", T0 + timedelta(minutes=10), T0 + timedelta(minutes=15), stopped=True)
+    buffer.record_heartbeat("stopped", T0 + timedelta(minutes=10), T0 + timedelta(minutes=14))  # late, older
+    gaps = buffer.uncovered_intervals(T0, T0 + timedelta(minutes=20), grace)
+    assert gaps == [
+        (T0 + timedelta(minutes=5) + grace, T0 + timedelta(minutes=10)),  # a crash: maybe up until a grace later
+        (T0 + timedelta(minutes=15), T0 + timedelta(minutes=20)),  # a clean stop: down from that moment
+    ]
+
+
 def test_restarted_receiver_keeps_its_earlier_run(buffer):
     buffer.record_heartbeat("same-id", T0, T0 + timedelta(minutes=5))
     buffer.record_heartbeat("same-id", T0 + timedelta(minutes=20), T0 + timedelta(minutes=25))

@@ -82,6 +82,18 @@ def test_heartbeats_cover_the_uptime_and_stop_with_the_process(tmp_path):
     assert second_end == killed_at + dt.timedelta(seconds=5)
 
 
+def test_a_graceful_stop_ends_the_coverage_at_once(tmp_path):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    open_buffer(url).close()
+    receiver = ServedReceiver(url, heartbeat_seconds=5)
+    receiver.stop()  # SIGTERM: the receiver records that it stopped
+    stopped_at = dt.datetime.now(dt.timezone.utc)
+    with open_buffer(url) as buffer:
+        gaps = buffer.uncovered_intervals(stopped_at - dt.timedelta(seconds=60), stopped_at, dt.timedelta(seconds=30))
+    assert len(gaps) == 2, gaps
+    assert gaps[1][1] == stopped_at and gaps[1][0] <= stopped_at, "no grace after a clean stop"
+
+
 def _heartbeat_after(buffer, moment: dt.datetime) -> bool:
     return buffer.uncovered_intervals(moment, moment + dt.timedelta(milliseconds=1), dt.timedelta(0)) == []
 
