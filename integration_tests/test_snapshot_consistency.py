@@ -76,20 +76,25 @@ def test_a_delete_between_the_chunk_requests_of_a_page_emits_no_partial_row(simu
     assert_whole_and_complete(simulator, output)
 
 
-def test_more_deletes_than_the_overlap_between_two_pages_skip_no_ticket(simulator):
-    deletes = PAGE_OVERLAP + 2
+def delete_before_the_second_page(simulator, deletes: int) -> list:
+    """Deletes `deletes` early tickets just before the first request of a page past the first; returns a list that
+    is non-empty once that happened."""
     earlier_tickets = tickets_by_created_time(simulator)[10:10 + deletes]
     done = []
 
-    def delete_before_the_second_page(method, path, query):
+    def hook(method, path, query):
         if method == "GET" and path == TICKETS_LIST and query.get("from") not in (None, "0") and not done:
             done.append(True)
             for ticket_id in earlier_tickets:
                 simulator.delete_ticket(ticket_id)
 
-    simulator.before_request(delete_before_the_second_page)
-    output = read_tickets(simulator)
+    simulator.before_request(hook)
+    return done
 
+
+def test_more_deletes_than_the_overlap_between_two_pages_skip_no_ticket(simulator):
+    done = delete_before_the_second_page(simulator, PAGE_OVERLAP + 2)
+    output = read_tickets(simulator)
     assert done, "the read reached a second page"
     assert_whole_and_complete(simulator, output)
 
@@ -100,17 +105,7 @@ def test_deletes_that_empty_the_rest_of_the_list_skip_no_ticket():
     from integration_tests.simulator import ZohoDeskSimulator
 
     with ZohoDeskSimulator(seed=7, tickets=102) as simulator:
-        earlier_tickets = tickets_by_created_time(simulator)[10:10 + PAGE_OVERLAP + 3]
-        done = []
-
-        def delete_before_the_second_page(method, path, query):
-            if method == "GET" and path == TICKETS_LIST and query.get("from") not in (None, "0") and not done:
-                done.append(True)
-                for ticket_id in earlier_tickets:
-                    simulator.delete_ticket(ticket_id)
-
-        simulator.before_request(delete_before_the_second_page)
+        done = delete_before_the_second_page(simulator, PAGE_OVERLAP + 3)
         output = read_tickets(simulator)
-
         assert done
         assert_whole_and_complete(simulator, output)
