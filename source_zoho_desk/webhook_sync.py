@@ -134,10 +134,9 @@ def plan_stream(
         reason = f"the saved position {position} lies beyond the buffer's newest event (was the buffer replaced?)"
         cursor_offset += position + 1  # the new buffer's cursors must rank above every one emitted from the old
     else:
-        gaps = buffer.uncovered_intervals(min(covered_until, now), now, COVERAGE_GRACE)
-        if gaps:
-            start, end = gaps[0]
-            reason = f"no webhook receiver was running between {iso(start)} and {iso(end)}, so events may be missing"
+        loss = first_possible_loss(buffer, org_id, min(covered_until, now), now)
+        if loss:
+            reason = f"{loss[1]}, so events may be missing"
     if reason is None:
         return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until,  # type: ignore[arg-type]
                           snapshot_position=_state_int(state, "deletes_only_through") or 0, cursor_offset=cursor_offset)
@@ -151,6 +150,20 @@ def plan_stream(
     replay_from = max(position, pruned_through) if position <= head else pruned_through  # a new buffer: all of it
     return StreamPlan(stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_position=head,
                       deletes_since=covered_until, cursor_offset=cursor_offset)
+
+
+def first_possible_loss(buffer: EventBuffer, org_id: str, since: datetime, until: datetime) -> Optional[Tuple[datetime, str]]:
+    """The earliest moment in [since, until] when a Zoho delivery may have been lost, and why: no receiver was up,
+    or a receiver refused a delivery with a server error."""
+    losses = []
+    gaps = buffer.uncovered_intervals(since, until, COVERAGE_GRACE) if since < until else []
+    if gaps:
+        start, end = gaps[0]
+        losses.append((start, f"no webhook receiver was running between {iso(start)} and {iso(end)}"))
+    refusal = buffer.first_refusal(org_id, since, until)
+    if refusal:
+        losses.append((refusal[0], f"the webhook receiver could not store a delivery at {iso(refusal[0])} ({refusal[1]})"))
+    return min(losses) if losses else None
 
 
 def _state_int(state: Mapping[str, Any], key: str) -> Optional[int]:
@@ -265,13 +278,11 @@ def drain(
 ) -> Iterator[AirbyteMessage]:
     """Emits the records of every event after the plan's position, with a state message after each batch."""
     started = now()
-    gaps = buffer.uncovered_intervals(plan.coverage_since, started, COVERAGE_GRACE) if plan.coverage_since < started else []
-    # A receiver outage during this sync leaves `covered_until` at its start, so the next sync heals it.
-    covered_until = gaps[0][0] if gaps else started
-    if gaps:
-        logger.warning(
-            f"{plan.stream.name}: no webhook receiver was running from {iso(gaps[0][0])}; the next sync re-reads the stream."
-        )
+    loss = first_possible_loss(buffer, org_id, plan.coverage_since, started)
+    # A possible loss during this sync leaves `covered_until` at its start, so the next sync heals it.
+    covered_until = loss[0] if loss else started
+    if loss:
+        logger.warning(f"{plan.stream.name}: {loss[1]}; the next sync re-reads the stream.")
     head = buffer.head_position(org_id)
     position = plan.drain_from
     emitted = 0

@@ -239,3 +239,24 @@ def test_a_hand_edited_state_gets_a_clear_config_error(buffer, bad):
     with pytest.raises(AirbyteTracedException) as error:
         plan_stream(TICKETS, {"covered_until": "2026-11-01T11:30:00.000Z", **bad}, buffer, ORG, T0)
     assert "Reset the stream's state" in error.value.message and error.value.failure_type.value == "config_error"
+
+
+def test_a_refused_delivery_since_the_last_sync_heals_and_one_before_it_does_not(buffer, caplog):
+    seven_events(buffer)
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    state = {"position": 5, "covered_until": "2026-11-01T11:30:00.000Z"}
+    buffer.record_refusal(ORG, "jwks_unavailable", T0 - timedelta(hours=1))  # before the last sync: healed then
+    assert not plan_stream(TICKETS, state, buffer, ORG, T0).needs_snapshot
+    buffer.record_refusal(ORG, "jwks_unavailable", T0 - timedelta(minutes=10))
+    plan = plan_stream(TICKETS, state, buffer, ORG, T0)
+    assert plan.needs_snapshot and plan.drain_from == 5
+    assert "could not store a delivery at 2026-11-01T11:50:00.000Z (jwks_unavailable)" in caplog.text
+
+
+def test_a_refusal_during_a_drain_leaves_covered_until_before_it(buffer):
+    seven_events(buffer)
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    buffer.record_refusal(ORG, "buffer_unavailable", T0 + timedelta(minutes=1))
+    plan = StreamPlan(TICKETS, drain_from=5, needs_snapshot=False, coverage_since=T0)
+    states = states_of(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None), now=lambda: T0 + timedelta(minutes=2)))
+    assert states[-1]["covered_until"] == "2026-11-01T12:01:00.000Z", "the next sync heals from the refusal"

@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS webhook_heartbeats (
     stopped INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (receiver_id, started_at)
 );
+CREATE TABLE IF NOT EXISTS webhook_refusals (
+    org_id TEXT NOT NULL,
+    refused_at {timestamp} NOT NULL,  -- a delivery on a valid endpoint path the receiver could not store
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_refusals_org_time ON webhook_refusals (org_id, refused_at);
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
     endpoint_id TEXT PRIMARY KEY,
     org_id TEXT NOT NULL,
@@ -216,8 +222,9 @@ class EventBuffer:
         tops = self._query_all(
             "SELECT org_id, MAX(position) FROM webhook_events WHERE received_at < ? GROUP BY org_id", (cutoff,))
         deleted = sum(self.prune(org_id, int(top) + 1) for org_id, top in tops)
-        self._with_connection(lambda conn: self._run_in_transaction(
-            conn, "DELETE FROM webhook_heartbeats WHERE last_seen < ?", (cutoff,)))
+        for table, column in (("webhook_heartbeats", "last_seen"), ("webhook_refusals", "refused_at")):
+            self._with_connection(lambda conn: self._run_in_transaction(
+                conn, f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)))
         return deleted
 
     def pruned_through(self, org_id: str) -> int:
@@ -256,6 +263,23 @@ class EventBuffer:
         covered = [(self._from_db_time(start), self._from_db_time(seen) + (timedelta(0) if stopped else grace))
                    for start, seen, stopped in rows]
         return uncovered(since, until, covered)
+
+    def record_refusal(self, org_id: str, reason: str, at: datetime | None = None) -> None:
+        """Record that a delivery for `org_id` was refused with a server error (Zoho may not resend it)."""
+        moment = at or utc_now()
+        _require_aware(moment)
+        self._with_connection(lambda conn: self._run_in_transaction(
+            conn, "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
+            (org_id, self._to_db_time(moment), reason)))
+
+    def first_refusal(self, org_id: str, since: datetime, until: datetime) -> tuple[datetime, str] | None:
+        """The earliest refusal for `org_id` in [since, until], with its reason."""
+        _require_aware(since, until)
+        row = self._query_one(
+            "SELECT refused_at, reason FROM webhook_refusals WHERE org_id = ? AND refused_at >= ? AND refused_at <= ?"
+            " ORDER BY refused_at LIMIT 1",
+            (org_id, self._to_db_time(since), self._to_db_time(until)))
+        return None if row is None else (self._from_db_time(row[0]), str(row[1]))
 
     # ---- endpoints ----------------------------------------------------------------------------
 

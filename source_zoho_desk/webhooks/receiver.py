@@ -96,6 +96,8 @@ class WebhookReceiver:
             except BufferUnavailable as exc:
                 raise Rejection(503, "buffer_unavailable", str(exc)) from None
         except Rejection as rejection:
+            if rejection.status >= 500 and endpoint is not None:
+                await self._note_refusal(endpoint, rejection.reason)
             return self._refuse(request, rejection, endpoint=endpoint)
         self.metrics.add("events_received_total", len(events))
         self.metrics.add("events_stored_total", stored)
@@ -124,6 +126,14 @@ class WebhookReceiver:
             raise Rejection(401, exc.reason, str(exc)) from None
         except JwksUnavailable as exc:
             raise Rejection(503, exc.reason, str(exc)) from None
+
+    async def _note_refusal(self, endpoint: Endpoint, reason: str) -> None:
+        """A server-side refusal on a valid endpoint path may lose a Zoho delivery (retries are not documented):
+        record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those."""
+        try:
+            await run_in_threadpool(self.buffer.record_refusal, endpoint.org_id, reason)
+        except Exception as exc:  # the buffer is down: its heartbeats stop too, and that gap shows instead
+            log.warning("could not record a refused delivery for org %s: %s", endpoint.org_id, exc)
 
     def _refuse(self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None,
                 count: bool = True) -> Response:

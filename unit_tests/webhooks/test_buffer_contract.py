@@ -141,6 +141,17 @@ def test_a_clean_stop_ends_coverage_without_grace(buffer):
     ]
 
 
+def test_refusals_are_found_by_org_and_time_and_pruned_with_age(buffer):
+    buffer.record_refusal(ORG, "jwks_unavailable", T0 + timedelta(minutes=5))
+    buffer.record_refusal(ORG, "buffer_unavailable", T0 + timedelta(minutes=9))
+    buffer.record_refusal("other", "jwks_unavailable", T0)
+    assert buffer.first_refusal(ORG, T0, T0 + timedelta(hours=1)) == (T0 + timedelta(minutes=5), "jwks_unavailable")
+    assert buffer.first_refusal(ORG, T0 + timedelta(minutes=6), T0 + timedelta(hours=1))[1] == "buffer_unavailable"
+    assert buffer.first_refusal(ORG, T0 + timedelta(minutes=10), T0 + timedelta(hours=1)) is None
+    buffer.prune_older_than(timedelta(minutes=1), now=T0 + timedelta(minutes=8))
+    assert buffer.first_refusal(ORG, T0, T0 + timedelta(hours=1))[1] == "buffer_unavailable"
+
+
 def test_restarted_receiver_keeps_its_earlier_run(buffer):
     buffer.record_heartbeat("same-id", T0, T0 + timedelta(minutes=5))
     buffer.record_heartbeat("same-id", T0 + timedelta(minutes=20), T0 + timedelta(minutes=25))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -14,6 +15,8 @@ from source_zoho_desk.webhooks.receiver import create_app
 from .conftest import ORG, WEBHOOK, make_event
 
 LIMIT = 4000
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
@@ -135,6 +138,7 @@ def test_rejections_store_nothing_and_are_counted(sqlite_buffer, jwks, signer, c
     assert response.status_code == status, response.text
     assert response.json() == {"error": reason}
     assert sqlite_buffer.head_position(ORG) == 0
+    assert sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE) is None, "a bad request is not a lost delivery"
     assert counter(client, "requests_rejected_total", reason) == 1
     assert counter(client, "events_stored_total") == 0
     refusals = [r for r in caplog.records if r.getMessage().startswith("refused")]
@@ -155,6 +159,8 @@ def test_jwks_outage_is_our_fault_503(sqlite_buffer, jwks, signer):
     response = post(client, path, [make_event(1)], signer.token())
     assert response.status_code == 503
     assert counter(client, "requests_rejected_total", "jwks_unavailable") == 1
+    refused_at, reason = sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)
+    assert reason == "jwks_unavailable", "Zoho may not resend it: the next sync must heal"
 
 
 def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
