@@ -232,6 +232,25 @@ def test_acknowledged_events_survive_a_receiver_killed_between_syncs(rig):
     assert department["id"] in rig.destination.rows("departments")
 
 
+def test_a_clean_receiver_restart_is_a_gap_the_next_sync_heals(rig):
+    """However short, a restart may have refused deliveries Zoho will not resend: a stop records its moment, and the
+    next sync heals from the API (a crash is only noticed after the grace; see the test above)."""
+    sim = rig.sim
+    rig.sync()
+    order = tickets_by_creation(sim)
+    rig.stop_receiver()
+    sim.update_ticket(order[0], subject="changed while the receiver restarted")
+    lost = sim.deliver_pending()
+    assert lost and all(status == 0 for _, status in lost), lost
+    rig.start_receiver()
+
+    healing = rig.sync()
+    assert any("no webhook receiver was running between" in w for w in healing.warnings), healing.warnings
+    assert "/api/v1/tickets" in healing.list_calls
+    rig.assert_exact()
+    assert rig.destination.rows("tickets")[order[0]]["subject"] == "changed while the receiver restarted"
+
+
 def outage_longer_than_the_grace(rig, monkeypatch, while_down, synced=False):
     """Sync (unless `synced`), kill -9 the receiver, run `while_down` (its deliveries fail and Zoho gives up), wait
     until the buffer shows a coverage gap, restart the receiver."""

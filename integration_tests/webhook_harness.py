@@ -117,6 +117,12 @@ class WebhookRig:
     def start_receiver(self) -> None:
         self.receiver = ServedReceiver(self.buffer_url, port=self.port)
 
+    def stop_receiver(self) -> None:
+        """SIGTERM: the receiver shuts down cleanly and records when it stopped."""
+        assert self.receiver is not None
+        self.receiver.stop()
+        self.receiver = None
+
     def kill_receiver(self) -> None:
         """SIGKILL: no shutdown code, no last heartbeat."""
         assert self.receiver is not None
