@@ -26,16 +26,15 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteMessage,
-    FailureType,
     AirbyteRecordMessage,
     AirbyteStateBlob,
     AirbyteStateMessage,
     AirbyteStateType,
     AirbyteStreamState,
+    FailureType,
     StreamDescriptor,
     Type,
 )
-
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.webhooks.buffer import EventBuffer
