@@ -52,6 +52,7 @@ class WebhookReceiver:
         self.metrics = Metrics(REJECTION_REASONS)
         self.started_at: datetime | None = None
         self.last_heartbeat: datetime | None = None
+        self._unrecorded_refusals: list[tuple[str, str, datetime]] = []  # (org, reason, when) while the buffer is down
 
     # ---- routes -------------------------------------------------------------------------------
 
@@ -130,10 +131,19 @@ class WebhookReceiver:
     async def _note_refusal(self, endpoint: Endpoint, reason: str) -> None:
         """A server-side refusal on a valid endpoint path may lose a Zoho delivery (retries are not documented):
         record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those."""
-        try:
-            await run_in_threadpool(self.buffer.record_refusal, endpoint.org_id, reason)
-        except Exception as exc:  # the buffer is down: its heartbeats stop too, and that gap shows instead
-            log.warning("could not record a refused delivery for org %s: %s", endpoint.org_id, exc)
+        self._unrecorded_refusals.append((endpoint.org_id, reason, utc_now()))
+        await self._record_refusals()
+
+    async def _record_refusals(self) -> None:
+        """Store the refusals not stored yet; those that fail (the buffer is down) wait for the next heartbeat."""
+        pending, self._unrecorded_refusals = self._unrecorded_refusals, []  # taken whole: callers may interleave
+        for index, (org_id, reason, at) in enumerate(pending):
+            try:
+                await run_in_threadpool(self.buffer.record_refusal, org_id, reason, at)
+            except Exception as exc:
+                log.warning("could not record a refused delivery for org %s yet: %s", org_id, exc)
+                self._unrecorded_refusals[:0] = pending[index:]
+                return
 
     def _refuse(self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None,
                 count: bool = True) -> Response:
@@ -171,6 +181,7 @@ class WebhookReceiver:
         try:
             await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
             self.last_heartbeat = now
+            await self._record_refusals()
         except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap
             log.warning("heartbeat failed: %s", exc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -10,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from source_zoho_desk.webhooks import open_buffer
+from source_zoho_desk.webhooks.errors import BufferUnavailable
 from source_zoho_desk.webhooks.receiver import create_app
 
 from .conftest import ORG, WEBHOOK, make_event
@@ -161,6 +163,20 @@ def test_jwks_outage_is_our_fault_503(sqlite_buffer, jwks, signer):
     assert counter(client, "requests_rejected_total", "jwks_unavailable") == 1
     refused_at, reason = sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)
     assert reason == "jwks_unavailable", "Zoho may not resend it: the next sync must heal"
+
+
+def test_a_refusal_the_buffer_cannot_take_yet_is_recorded_at_the_next_heartbeat(sqlite_buffer, jwks, signer, monkeypatch):
+    jwks.fail = True
+    client, path, _ = start(sqlite_buffer, jwks)
+    record_refusal = sqlite_buffer.record_refusal
+    monkeypatch.setattr(sqlite_buffer, "record_refusal", lambda *args: (_ for _ in ()).throw(BufferUnavailable("down")))
+    assert post(client, path, [make_event(1)], signer.token()).status_code == 503
+    assert sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE) is None
+    monkeypatch.setattr(sqlite_buffer, "record_refusal", record_refusal)  # the database is back
+    receiver = client.app.state.receiver
+    receiver.started_at = dt.datetime.now(dt.timezone.utc)
+    asyncio.run(receiver._beat())
+    assert sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)[1] == "jwks_unavailable"
 
 
 def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
