@@ -202,6 +202,10 @@ class EventRecords:
         # Events up to this position are older than the snapshot: their updates are superseded by it (and would
         # bring back a record deleted since), their deletes are not.
         self._deletes_only_through = plan.snapshot_position
+        # What this drain emitted per id: a payload older than that arrived out of order (a retried or concurrent
+        # delivery stored after a newer one) and would win by its later position, so the record is fetched instead.
+        self._newest_modified: Dict[str, datetime] = {}
+        self._deleted: set = set()
 
     def records(self, events: List[StoredEvent]) -> Iterator[Dict[str, Any]]:
         fetched: Dict[str, Optional[Dict[str, Any]]] = {}
@@ -211,11 +215,12 @@ class EventRecords:
                 logger.warning(f"{self._stream.name}: skipped a {event.event_type} event without an id (position {event.position}).")
                 continue
             if self._is_delete(event):
+                self._deleted.add(record_id)
                 yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: self._cursor(event.position)}
                 continue
             if event.position <= self._deletes_only_through:
                 continue
-            if all(key in event.payload for key in self._stream.complete_when):
+            if all(key in event.payload for key in self._stream.complete_when) and not self._out_of_order(record_id, event.payload):
                 record = dict(event.payload)
             else:
                 if record_id not in fetched:
@@ -224,7 +229,20 @@ class EventRecords:
                     continue  # gone since the event; its delete event follows
                 record = dict(fetched[record_id])  # type: ignore[arg-type]
             record[CURSOR_FIELD] = self._cursor(event.position)
+            self._note_emitted(record_id, record)
             yield record
+
+    def _out_of_order(self, record_id: str, payload: Mapping[str, Any]) -> bool:
+        if record_id in self._deleted:
+            return True  # an update stored after the delete: only Zoho knows whether it was restored since
+        modified, newest = _parse_time(payload.get("modifiedTime")), self._newest_modified.get(record_id)
+        return modified is not None and newest is not None and modified < newest
+
+    def _note_emitted(self, record_id: str, record: Mapping[str, Any]) -> None:
+        self._deleted.discard(record_id)
+        modified = _parse_time(record.get("modifiedTime"))
+        if modified is not None and (record_id not in self._newest_modified or modified > self._newest_modified[record_id]):
+            self._newest_modified[record_id] = modified
 
     @staticmethod
     def _is_delete(event: StoredEvent) -> bool:

@@ -260,3 +260,29 @@ def test_a_refusal_during_a_drain_leaves_covered_until_before_it(buffer):
     plan = StreamPlan(TICKETS, drain_from=5, needs_snapshot=False, coverage_since=T0)
     states = states_of(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None), now=lambda: T0 + timedelta(minutes=2)))
     assert states[-1]["covered_until"] == "2026-11-01T12:01:00.000Z", "the next sync heals from the refusal"
+
+
+def test_an_update_stored_after_a_newer_one_or_after_the_delete_is_fetched_instead(buffer):
+    """Position orders what the destination keeps, so a payload older than one already emitted (a retried or
+    concurrent delivery stored late) must not win: the current record is fetched by id instead."""
+    buffer.append(ORG, [
+        ticket_event("Ticket_Update", "1", **full("1", subject="newer", modified="2026-11-01T12:05:00.000Z")),
+        ticket_event("Ticket_Update", "1", **full("1", subject="older, stored late", modified="2026-11-01T12:00:00.000Z")),
+        ticket_event("Ticket_Delete", "2"),
+        ticket_event("Ticket_Update", "2", **full("2", subject="stale update after the delete")),
+        ticket_event("Ticket_Update", "3", **full("3", subject="in order", modified="2026-11-01T12:00:00.000Z")),
+        ticket_event("Ticket_Update", "3", **full("3", subject="in order, later", modified="2026-11-01T12:01:00.000Z")),
+    ])
+    current = {"1": {"id": "1", **full("1", subject="current", modified="2026-11-01T12:06:00.000Z")}}
+    fetched = []
+
+    def fetch(path, record_id):
+        fetched.append(record_id)
+        return current.get(record_id)  # ticket 2 is gone
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, fetch)) if m.record]
+    assert [(r["id"], r.get("subject", "deleted"), r[CURSOR_FIELD]) for r in records] == [
+        ("1", "newer", 1), ("1", "current", 2), ("2", "deleted", 3), ("3", "in order", 5), ("3", "in order, later", 6),
+    ]
+    assert fetched == ["1", "2"], "only the out-of-order events cost a fetch"
