@@ -28,7 +28,6 @@ from source_zoho_desk.webhook_sync import (
     drain,
     plan_stream,
     recycle_bin_deletes,
-    utc_now,
 )
 from source_zoho_desk.webhooks.buffer import EventBuffer, open_buffer, redact_url
 from source_zoho_desk.webhooks.errors import EventBufferError
@@ -49,7 +48,7 @@ def read_following_webhooks(
     org_id = str(config["org_id"])
     saved = {m.stream.stream_descriptor.name: m.stream.stream_state.__dict__ for m in state if m.stream and m.stream.stream_state}
     with opened_buffer(config["webhook_buffer_url"]) as buffer:
-        now = utc_now()
+        now = buffer.clock()  # coverage is measured in the buffer's clock, as the receivers stamp it
         plans = [plan_stream(webhook_streams[name], saved.get(name), buffer, org_id, now) for name in followed]
         client = DeskClient(config)  # type: ignore[arg-type]
 

@@ -291,10 +291,11 @@ def drain(
     buffer: EventBuffer,
     org_id: str,
     converter: EventRecords,
-    now: Callable[[], datetime] = utc_now,
+    started: Optional[datetime] = None,
 ) -> Iterator[AirbyteMessage]:
-    """Emits the records of every event after the plan's position, with a state message after each batch."""
-    started = now()
+    """Emits the records of every event after the plan's position, with a state message after each batch.
+    `started` is in the buffer's clock (its default), like every coverage time."""
+    started = started or buffer.clock()
     loss = first_possible_loss(buffer, org_id, plan.coverage_since, started)
     # A possible loss during this sync leaves `covered_until` at its start, so the next sync heals it.
     covered_until = loss[0] if loss else started
@@ -319,7 +320,7 @@ def drain(
             emitted += 1
             yield AirbyteMessage(
                 type=Type.RECORD,
-                record=AirbyteRecordMessage(stream=plan.stream.name, data=record, emitted_at=int(now().timestamp() * 1000)),
+                record=AirbyteRecordMessage(stream=plan.stream.name, data=record, emitted_at=int(utc_now().timestamp() * 1000)),
             )
         position = events[-1].position
         yield state_message(plan, position, covered_until)

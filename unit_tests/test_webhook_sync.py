@@ -258,7 +258,7 @@ def test_a_refusal_during_a_drain_leaves_covered_until_before_it(buffer):
     up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     buffer.record_refusal(ORG, "buffer_unavailable", T0 + timedelta(minutes=1))
     plan = StreamPlan(TICKETS, drain_from=5, needs_snapshot=False, coverage_since=T0)
-    states = states_of(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None), now=lambda: T0 + timedelta(minutes=2)))
+    states = states_of(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None), started=T0 + timedelta(minutes=2)))
     assert states[-1]["covered_until"] == "2026-11-01T12:01:00.000Z", "the next sync heals from the refusal"
 
 
@@ -286,3 +286,13 @@ def test_an_update_stored_after_a_newer_one_or_after_the_delete_is_fetched_inste
         ("1", "newer", 1), ("1", "current", 2), ("2", "deleted", 3), ("3", "in order", 5), ("3", "in order, later", 6),
     ]
     assert fetched == ["1", "2"], "only the out-of-order events cost a fetch"
+
+
+def test_a_drain_measures_coverage_in_the_buffers_clock(buffer, monkeypatch):
+    """Receivers stamp heartbeats with the buffer's clock; a sync on a host whose clock is off must not see gaps."""
+    seven_events(buffer)
+    up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    monkeypatch.setattr(buffer, "clock", lambda: T0 + timedelta(minutes=2))  # the local clock says 2026-11-23
+    plan = StreamPlan(TICKETS, drain_from=5, needs_snapshot=False, coverage_since=T0)
+    states = states_of(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None)))
+    assert states[-1]["covered_until"] == "2026-11-01T12:02:00.000Z"

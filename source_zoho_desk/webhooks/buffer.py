@@ -320,6 +320,11 @@ class EventBuffer:
         """Raise BufferUnavailable unless the database answers."""
         self._query_one("SELECT 1")
 
+    def clock(self) -> datetime:
+        """The time coverage is measured in. Receivers and syncs may run on hosts whose clocks disagree, so both
+        read the buffer's clock; an embedded SQLite buffer lives on one host, whose clock it is."""
+        return utc_now()
+
     def close(self) -> None:
         self._pool.close()
 

@@ -57,6 +57,10 @@ class PostgresEventBuffer(EventBuffer):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")  # our SQL has no literal '?' or '%'
 
+    def clock(self) -> datetime:
+        row = self._query_one("SELECT clock_timestamp()")  # the server's time now, not the transaction's start
+        return self._from_db_time(row[0])
+
     def _from_db_time(self, value: datetime) -> datetime:
         return value.astimezone(timezone.utc)
 

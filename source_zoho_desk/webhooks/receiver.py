@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import AsyncIterator, Callable
 
 from starlette.applications import Starlette
@@ -53,6 +53,7 @@ class WebhookReceiver:
         self.started_at: datetime | None = None
         self.last_heartbeat: datetime | None = None
         self._unrecorded_refusals: list[tuple[str, str, datetime]] = []  # (org, reason, when) while the buffer is down
+        self._clock_offset = timedelta(0)  # buffer clock minus local clock
 
     # ---- routes -------------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class WebhookReceiver:
     async def _note_refusal(self, endpoint: Endpoint, reason: str) -> None:
         """A server-side refusal on a valid endpoint path may lose a Zoho delivery (retries are not documented):
         record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those."""
-        self._unrecorded_refusals.append((endpoint.org_id, reason, utc_now()))
+        self._unrecorded_refusals.append((endpoint.org_id, reason, self._buffer_time()))
         await self._record_refusals()
 
     async def _record_refusals(self) -> None:
@@ -159,7 +160,8 @@ class WebhookReceiver:
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.started_at = utc_now()
+        await self._read_buffer_clock()
+        self.started_at = self._buffer_time()
         task = None
         if self.heartbeat_seconds:
             await self._beat()
@@ -176,8 +178,20 @@ class WebhookReceiver:
             await asyncio.sleep(interval)
             await self._beat()
 
+    async def _read_buffer_clock(self) -> None:
+        """Heartbeats and refusals are stamped with the buffer's clock, which the syncs read too (see
+        EventBuffer.clock); between reads the offset to the local clock stands in for it."""
+        try:
+            self._clock_offset = await run_in_threadpool(self.buffer.clock) - utc_now()
+        except Exception as exc:  # keep the last offset; a failing buffer shows up as a coverage gap anyway
+            log.warning("could not read the buffer's clock: %s", exc)
+
+    def _buffer_time(self) -> datetime:
+        return utc_now() + self._clock_offset
+
     async def _beat(self, stopped: bool = False) -> None:
-        now = utc_now()
+        await self._read_buffer_clock()
+        now = self._buffer_time()
         try:
             await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
             self.last_heartbeat = now

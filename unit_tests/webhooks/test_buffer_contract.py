@@ -152,6 +152,12 @@ def test_refusals_are_found_by_org_and_time_and_pruned_with_age(buffer):
     assert buffer.first_refusal(ORG, T0, T0 + timedelta(hours=1))[1] == "buffer_unavailable"
 
 
+def test_the_buffer_clock_is_utc_and_current(buffer):
+    before = datetime.now(timezone.utc)
+    now = buffer.clock()
+    assert now.utcoffset() == timedelta(0) and before - timedelta(seconds=5) <= now <= datetime.now(timezone.utc) + timedelta(seconds=5)
+
+
 def test_restarted_receiver_keeps_its_earlier_run(buffer):
     buffer.record_heartbeat("same-id", T0, T0 + timedelta(minutes=5))
     buffer.record_heartbeat("same-id", T0 + timedelta(minutes=20), T0 + timedelta(minutes=25))

@@ -179,6 +179,22 @@ def test_a_refusal_the_buffer_cannot_take_yet_is_recorded_at_the_next_heartbeat(
     assert sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)[1] == "jwks_unavailable"
 
 
+def test_heartbeats_and_refusals_are_stamped_with_the_buffers_clock(sqlite_buffer, jwks, signer, monkeypatch):
+    """The receiver's host clock may disagree with the syncs' host; both read the buffer's clock instead."""
+    ahead = dt.timedelta(minutes=10)
+    monkeypatch.setattr(sqlite_buffer, "clock", lambda: dt.datetime.now(dt.timezone.utc) + ahead)
+    jwks.fail = True
+    endpoint_id, token = sqlite_buffer.create_endpoint(ORG, jwks.url, WEBHOOK)
+    local_start = dt.datetime.now(dt.timezone.utc)
+    with TestClient(create_app(sqlite_buffer, max_body_bytes=LIMIT, heartbeat_seconds=60)) as client:
+        assert post(client, f"/webhooks/{token}", [make_event(1)], signer.token()).status_code == 503
+    local_end = dt.datetime.now(dt.timezone.utc)
+    refused_at, _ = sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)
+    assert local_start + ahead <= refused_at <= local_end + ahead
+    (before_start, after_stop) = sqlite_buffer.uncovered_intervals(local_start, local_end + ahead * 2, dt.timedelta(0))
+    assert local_start + ahead <= before_start[1] <= local_end + ahead, "the run started in the buffer's time"
+
+
 def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
     buffer = open_buffer(f"sqlite:///{tmp_path}/gone.db")
     client, path, _ = start(buffer, jwks)
