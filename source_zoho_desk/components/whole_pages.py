@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.components.credits import LEDGER
 from source_zoho_desk.components.pagination import ZohoDeskRequester, page_overlap, sent_limit, sent_offset
+from source_zoho_desk.desk_client import json_body
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -36,13 +37,8 @@ MAX_CHUNK_DISAGREEMENTS = 5
 
 
 def listed_rows(response: Optional[requests.Response]) -> List[Mapping[str, Any]]:
-    """The rows of a list page; Zoho answers an empty page with 204 and no body."""
-    if response is None or response.status_code == 204 or not response.content:
-        return []
-    try:
-        rows = response.json().get("data")
-    except (ValueError, AttributeError):
-        return []
+    """The rows of a list page; Zoho answers an empty page with 204 and no body (json_body gives {} then)."""
+    rows = json_body(response).get("data") if response is not None else None
     return rows if isinstance(rows, list) else []
 
 
