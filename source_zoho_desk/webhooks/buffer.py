@@ -266,7 +266,7 @@ class EventBuffer:
 
     def record_refusal(self, org_id: str, reason: str, at: datetime | None = None) -> None:
         """Record that a delivery for `org_id` was refused with a server error (Zoho may not resend it)."""
-        moment = at or utc_now()
+        moment = at or self.clock()  # coverage times are the buffer's
         _require_aware(moment)
         self._with_connection(lambda conn: self._run_in_transaction(
             conn, "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
