@@ -13,7 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .buffer import EventBuffer
 from .errors import InvalidBufferUrl
-from .redaction import MASK, redact_url
+from .redaction import MASK, is_password_key, redact_url
 
 CONNECT_TIMEOUT_SECONDS = 5
 SCHEMA_LOCK_ID = 0x7A64_6B77  # advisory lock key: two processes creating the schema at once
@@ -86,7 +86,7 @@ def _misread(params: dict[str, Any]) -> bool:
 
 def _secrets(params: dict[str, Any]) -> list[str]:
     """The passwords in the URL, as libpq reads them and percent-encoded; longest first."""
-    values = {str(value) for key, value in params.items() if key.endswith("password") and value}
+    values = {str(value) for key, value in params.items() if is_password_key(key) and value}
     return sorted(values | {quote(value, safe="") for value in values}, key=len, reverse=True)
 
 

@@ -46,7 +46,7 @@ def _redact_uri(url: str) -> tuple[str, list[str]]:
 
 
 def _hide_param(param: re.Match, hidden: list[str]) -> str:
-    if not _is_secret(unquote(param.group(1))):  # libpq decodes names too: pass%77ord= counts
+    if not is_password_key(unquote(param.group(1))):  # libpq decodes names too: pass%77ord= counts
         return param.group(0)
     hidden.append(unquote(param.group(2)))
     return f"{param.group(1)}={MASK}"
@@ -71,7 +71,7 @@ def _redact_keywords(conninfo: str) -> tuple[str, list[str]]:
         pair = _KEYWORD_PAIR.match(conninfo, pos)
         if pair is None:
             raise ValueError("not a key=value connection string")  # caught: shown as a placeholder
-        if _is_secret(pair.group(1)):
+        if is_password_key(pair.group(1)):
             pieces.append(conninfo[pos:pair.start(2)] + MASK)
             hidden.append(_keyword_value(pair.group(2)))
         else:
@@ -85,7 +85,7 @@ def _keyword_value(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw[1:-1] if quoted else raw, flags=re.DOTALL)
 
 
-def _is_secret(key: str) -> bool:
+def is_password_key(key: str) -> bool:
     return key.strip().lower().endswith("password")  # password, sslpassword, any case
 
 
@@ -101,7 +101,7 @@ def _libpq_secrets(url: str) -> list[str]:
         params = conninfo_to_dict(url)
     except Exception:  # unparsable to libpq (its message may quote the password: never shown)
         return []
-    return [str(value) for key, value in params.items() if _is_secret(key) and value]
+    return [str(value) for key, value in params.items() if is_password_key(key) and value]
 
 
 def _placeholder(url: object) -> str:
