@@ -29,8 +29,8 @@ from source_zoho_desk.webhook_sync import (
     plan_stream,
     recycle_bin_deletes,
 )
-from source_zoho_desk.webhooks.buffer import EventBuffer, open_buffer, redact_url
-from source_zoho_desk.webhooks.errors import EventBufferError
+from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
+from zoho_desk_webhooks.errors import EventBufferError
 
 ApiRead = Callable[[ConfiguredAirbyteCatalog], Iterator[AirbyteMessage]]
 

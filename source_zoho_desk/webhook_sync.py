@@ -37,9 +37,9 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk.webhooks.buffer import EventBuffer
-from source_zoho_desk.webhooks.coverage import COVERAGE_GRACE
-from source_zoho_desk.webhooks.models import StoredEvent
+from zoho_desk_webhooks.buffer import EventBuffer
+from zoho_desk_webhooks.coverage import COVERAGE_GRACE
+from zoho_desk_webhooks.models import StoredEvent
 
 logger = logging.getLogger("airbyte")
 

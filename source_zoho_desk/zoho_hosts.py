@@ -10,29 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-DATA_CENTERS: dict[str, str] = {
-    "com": "United States (zoho.com)",
-    "eu": "Europe (zoho.eu)",
-    "in": "India (zoho.in)",
-    "com.au": "Australia (zoho.com.au)",
-    "jp": "Japan (zoho.jp)",
-    "zohocloud.ca": "Canada (zohocloud.ca)",
-    "sa": "Saudi Arabia (zoho.sa)",
-    "com.cn": "China (zoho.com.cn)",
-    "sg": "Singapore (zoho.sg)",
-    "ae": "United Arab Emirates (zoho.ae)",
-}
+from zoho_desk_webhooks.data_centers import DATA_CENTERS, domain
 
-
-def domain(data_center: str) -> str:
-    if data_center not in DATA_CENTERS:
-        raise ValueError(
-            f"Unknown data_center {data_center!r}: expected one of {', '.join(DATA_CENTERS)} "
-            "(the domain your Zoho Desk portal URL ends with)."
-        )
-    # Canada is the one data center whose hosts live under a different second-level domain.
-    return "zohocloud.ca" if data_center == "zohocloud.ca" else f"zoho.{data_center}"
-
+__all__ = ["DATA_CENTERS", "accounts_base", "desk_api_base", "domain", "token_url"]
 
 def desk_api_base(config: Mapping[str, Any]) -> str:
     """`https://desk.zoho.<dc>/api/v1`, or the configured override (proxies, tests)."""
@@ -52,7 +32,3 @@ def accounts_base(config: Mapping[str, Any]) -> str:
 
 def token_url(config: Mapping[str, Any]) -> str:
     return f"{accounts_base(config)}/oauth/v2/token"
-
-
-def webhook_jwks_url(data_center: str) -> str:
-    return f"https://desk.{domain(data_center)}/.well-known/jwks.json"

@@ -18,7 +18,7 @@ from source_zoho_desk.webhook_sync import (
     event_time_iso,
     plan_stream,
 )
-from source_zoho_desk.webhooks.buffer import open_buffer
+from zoho_desk_webhooks.buffer import open_buffer
 
 ORG = "60053464097"
 TICKETS = WebhookStream("tickets", ("Ticket_Add", "Ticket_Update", "Ticket_Delete"), "tickets", ("id", "modifiedTime", "subject", "status"), "Tickets")
@@ -124,7 +124,7 @@ def test_drain_checkpoints_every_batch(buffer, monkeypatch):
 
 
 def stored(event_time):
-    from source_zoho_desk.webhooks.models import StoredEvent
+    from zoho_desk_webhooks.models import StoredEvent
 
     return StoredEvent(7, ORG, "Ticket_Delete", event_time, {"id": "1"}, None, T0)
 

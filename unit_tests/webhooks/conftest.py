@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from source_zoho_desk.webhooks import open_buffer
+from zoho_desk_webhooks import open_buffer
 
 from .pg_server import PostgresServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from source_zoho_desk.webhooks import open_buffer
+from zoho_desk_webhooks import open_buffer
 
 from .conftest import ORG, make_event
 

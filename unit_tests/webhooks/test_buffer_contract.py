@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from source_zoho_desk.webhooks import StoredEvent, open_buffer
-from source_zoho_desk.webhooks.events import InvalidEvent
+from zoho_desk_webhooks import StoredEvent, open_buffer
+from zoho_desk_webhooks.events import InvalidEvent
 
 from .conftest import ORG, make_event
 

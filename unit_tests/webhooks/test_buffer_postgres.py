@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from source_zoho_desk.webhooks import BufferUnavailable, open_buffer
+from zoho_desk_webhooks import BufferUnavailable, open_buffer
 
 from .conftest import ORG, fresh_database, make_event
 

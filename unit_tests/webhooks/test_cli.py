@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from source_zoho_desk.webhooks import open_buffer
-from source_zoho_desk.webhooks.cli import main
+from zoho_desk_webhooks import open_buffer
+from zoho_desk_webhooks.cli import main
 
 from .conftest import ORG, make_event
 
@@ -51,8 +51,8 @@ def test_endpoint_add_with_a_jwks_url_and_env_buffer_url(capsys, url, monkeypatc
         assert buffer.find_endpoint(out.strip().removeprefix("/webhooks/")).jwks_url == "https://desk.zohocloud.ca/jwks"
 
 
-def test_data_centers_come_from_the_connector_host_table(capsys, url):
-    from source_zoho_desk.zoho_hosts import DATA_CENTERS, webhook_jwks_url
+def test_endpoint_add_picks_the_jwks_of_each_data_center(capsys, url):
+    from zoho_desk_webhooks.data_centers import DATA_CENTERS, webhook_jwks_url
 
     for data_center in DATA_CENTERS:
         code, out, _ = run(capsys, "endpoint", "add", "--buffer-url", url, "--org-id", ORG,
@@ -124,7 +124,7 @@ def test_usage_errors_exit_2(capsys):
 def test_listening_socket_is_tcp_so_responses_are_not_delayed():
     # asyncio sets TCP_NODELAY only when the socket's proto is IPPROTO_TCP; without it every
     # response waited ~40 ms for Nagle + delayed ACK.
-    from source_zoho_desk.webhooks.cli import _listen
+    from zoho_desk_webhooks.cli import _listen
 
     sock = _listen("127.0.0.1", 0)
     try:

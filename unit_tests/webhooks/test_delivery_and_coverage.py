@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from source_zoho_desk.webhooks.coverage import uncovered
-from source_zoho_desk.webhooks.delivery import Rejection, json_depth, parse_delivery
-from source_zoho_desk.webhooks.events import InvalidEvent, event_key, normalize_event
+from zoho_desk_webhooks.coverage import uncovered
+from zoho_desk_webhooks.delivery import Rejection, json_depth, parse_delivery
+from zoho_desk_webhooks.events import InvalidEvent, event_key, normalize_event
 
 from .conftest import ORG, make_event
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import jwt
 import pytest
 
-from source_zoho_desk.webhooks import jwt_verifier as jv
-from source_zoho_desk.webhooks.models import Endpoint
+from zoho_desk_webhooks import jwt_verifier as jv
+from zoho_desk_webhooks.models import Endpoint
 
 from .conftest import ORG, WEBHOOK, Signer, public_jwk
 

@@ -10,9 +10,9 @@ import logging
 import pytest
 from starlette.testclient import TestClient
 
-from source_zoho_desk.webhooks import open_buffer
-from source_zoho_desk.webhooks.errors import BufferUnavailable
-from source_zoho_desk.webhooks.receiver import create_app
+from zoho_desk_webhooks import open_buffer
+from zoho_desk_webhooks.errors import BufferUnavailable
+from zoho_desk_webhooks.receiver import create_app
 
 from .conftest import ORG, WEBHOOK, make_event
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from source_zoho_desk.webhooks import BufferUnavailable, InvalidBufferUrl, open_buffer
-from source_zoho_desk.webhooks import postgres_buffer
-from source_zoho_desk.webhooks.redaction import redact_url
+from zoho_desk_webhooks import BufferUnavailable, InvalidBufferUrl, open_buffer
+from zoho_desk_webhooks import postgres_buffer
+from zoho_desk_webhooks.redaction import redact_url
 
 SECRET = "s3cret-value"
 

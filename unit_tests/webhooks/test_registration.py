@@ -12,9 +12,9 @@ import requests
 import yaml
 
 from integration_tests.simulator import ZohoDeskSimulator
-from source_zoho_desk.webhooks import open_buffer
-from source_zoho_desk.webhooks.cli import main
-from source_zoho_desk.webhooks.registration import STREAM_SUBSCRIPTIONS
+from zoho_desk_webhooks import open_buffer
+from source_zoho_desk.webhook_registration import main
+from source_zoho_desk.webhook_registration import STREAM_SUBSCRIPTIONS
 
 from .served import REPO_ROOT, ServedReceiver
 
@@ -216,7 +216,7 @@ def test_other_commands_report_zoho_problems_in_one_line(sim, capsys, tmp_path):
 def test_errors_are_one_line_when_run_as_a_module(tmp_path):
     """`python -m ...cli` loads cli.py as __main__: registration's errors must still be caught there."""
     result = subprocess.run(
-        [sys.executable, "-m", "source_zoho_desk.webhooks.cli", "register", "--config", str(tmp_path / "none.json"),
+        [sys.executable, "-m", "source_zoho_desk.webhook_registration", "register", "--config", str(tmp_path / "none.json"),
          "--url", "https://example.com/webhooks/abc"],
         cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from source_zoho_desk.webhooks import open_buffer
+from zoho_desk_webhooks import open_buffer
 
 from .conftest import ORG, WEBHOOK, make_event
 from .served import ServedReceiver

@@ -1,6 +1,6 @@
 """`zoho-desk-webhooks`: run the receiver and manage its endpoints and retention.
 
-Other modules add subcommands through `build_parser()`'s returned subparsers (each command sets
+Other packages add subcommands through `main(extensions=...)` (the connector adds register/list/delete) (each command sets
 `handler`, a function of the parsed args returning an exit code). User mistakes end in one line on
 stderr and exit code 2, never a traceback.
 """
@@ -15,21 +15,26 @@ import socket
 import ssl
 import sys
 from datetime import timedelta
-from typing import Sequence
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
-
-from source_zoho_desk.zoho_hosts import DATA_CENTERS, webhook_jwks_url
 
 from .buffer import EventBuffer, EventBufferError, open_buffer
 from .coverage import COVERAGE_GRACE, MAX_HEARTBEAT_SECONDS
+from .data_centers import DATA_CENTERS, webhook_jwks_url
 from .errors import UserError
 
 BUFFER_URL_ENV = "ZOHO_DESK_WEBHOOK_BUFFER_URL"  # keeps a database password out of `ps`
 GRACEFUL_SHUTDOWN_SECONDS = 5  # Zoho gives up on a delivery after about that long anyway
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser, _ = build_parser()
+# A function that adds subcommands: it gets the subparsers and the function that adds the usual --buffer-url.
+CommandsExtension = Callable[[argparse._SubParsersAction, Callable[[argparse.ArgumentParser], None]], None]
+
+
+def main(argv: Sequence[str] | None = None, extensions: Sequence[CommandsExtension] = ()) -> int:
+    parser, commands = build_parser()
+    for extend in extensions:
+        extend(commands, _buffer_url_option)
     args = parser.parse_args(argv)  # usage errors exit 2 here
     try:
         return args.handler(args)
@@ -90,9 +95,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     prune.add_argument("--older-than-days", type=float, required=True)
     prune.set_defaults(handler=prune_command)
 
-    from .registration import add_commands
-
-    add_commands(commands, buffer_url_option=_buffer_url_option)
     return parser, commands
 
 

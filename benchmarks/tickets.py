@@ -1,6 +1,6 @@
 """Benchmark: what a full read of N tickets costs in calls, Zoho API credits and seconds (prints figures).
 
-    .venv/bin/python -m integration_tests.bench_tickets [N]
+    .venv/bin/python -m benchmarks.tickets [N]
 
 Compares the `fields`-chunk strategy the connector uses with the per-ticket alternative (a list page plus one
 get-by-id per ticket), priced with the simulator's credit weights.

@@ -18,11 +18,12 @@ import io
 import json
 import re
 import sys
-from typing import Any, Callable, Iterator, Mapping, MutableMapping
+from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence
 from urllib.parse import urlsplit
 
-from .buffer import open_buffer, redact_url
-from .errors import UserError
+from zoho_desk_webhooks import cli
+from zoho_desk_webhooks.buffer import open_buffer, redact_url
+from zoho_desk_webhooks.errors import UserError
 
 # Zoho events per stream of the connector (the manifest's `webhook_streams` list the same events; a unit test
 # keeps them equal). `includePrevState` costs nothing and shows what changed when reading the raw buffer.
@@ -36,6 +37,11 @@ _TOKEN_PATH = re.compile(r"/webhooks/([A-Za-z0-9_-]+)/?$")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # Scopes for each action; Zoho also accepts the Desk.settings.* and Desk.events.* equivalents.
 _SCOPES = {"register": "Desk.webhooks.CREATE", "list": "Desk.webhooks.READ", "delete": "Desk.webhooks.DELETE"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`zoho-desk-webhooks`: the receiver's commands plus the ones that call Zoho with the connector's config."""
+    return cli.main(argv, extensions=[add_commands])
 
 
 def add_commands(commands: argparse._SubParsersAction,
@@ -271,3 +277,7 @@ def _scrub(text: str, token: str | None) -> str:
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

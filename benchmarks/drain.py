@@ -1,6 +1,6 @@
 """Benchmark: events/s of a whole incremental read that drains the webhook buffer through `SourceZohoDesk`.
 
-    python -m source_zoho_desk.webhooks.bench_drain --buffer-url sqlite:///tmp/drain.db \
+    python -m benchmarks.drain --buffer-url sqlite:///tmp/drain.db \
         --buffer-url postgresql://postgres@127.0.0.1:5432/bench [--events 20000]
 
 For each buffer it stores N `Ticket_Update` events with full ticket payloads (about 1.7 KB of JSON each) for a
@@ -28,7 +28,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .buffer import open_buffer, redact_url
+from zoho_desk_webhooks.buffer import open_buffer, redact_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 APPEND_CHUNK = 500

@@ -1,6 +1,6 @@
 """Benchmark: events/s stored durably by a running receiver, and events/s drained with `read`.
 
-    python -m source_zoho_desk.webhooks.bench --buffer-url sqlite:///tmp/bench.db \
+    python -m benchmarks.receiver --buffer-url sqlite:///tmp/bench.db \
         --buffer-url postgresql://postgres@127.0.0.1:5432/bench [--requests 2000 --concurrency 16]
 
 For each buffer it starts `zoho-desk-webhooks serve` as a subprocess on 127.0.0.1, serves a JWKS
@@ -29,7 +29,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .buffer import open_buffer, redact_url
+from zoho_desk_webhooks.buffer import open_buffer, redact_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
                           for i in range(args.events_per_request)]).encode()
               for n in range(args.requests)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "source_zoho_desk.webhooks.cli", "serve", "--buffer-url", url, "--host", "127.0.0.1",
+        [sys.executable, "-m", "zoho_desk_webhooks.cli", "serve", "--buffer-url", url, "--host", "127.0.0.1",
          "--port", "0", "--log-level", "warning"],
         env=dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True)
