@@ -1,19 +1,9 @@
 import pytest
 
-from source_zoho_desk.components import auth, credits
 from unit_tests.webhooks.pg_server import find_pg_bin, start_postgres
 
 # The CDK's standard connector tests take their scenarios from acceptance-test-config.yml through these hooks.
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_process_state():
-    """Token managers and the credit ledger live for a process; each test stands for one connector run."""
-    auth._managers.clear()
-    credits.LEDGER._usage.clear()
-    yield
-    auth._managers.clear()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,6 @@ def test_eleven_runs_in_ten_minutes_mint_one_access_token(simulator, tmp_path, c
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(simulator.config()))
     for _ in range(11):
-        auth._managers.clear()  # as if each run were a new process
         connector_run.run(["check", "--config", str(config_path)])
         statuses = [json.loads(line)["connectionStatus"]["status"] for line in capsys.readouterr().out.splitlines()
                     if '"CONNECTION_STATUS"' in line]
@@ -42,7 +41,6 @@ def test_a_grant_code_works_once_and_the_saved_refresh_token_carries_on(simulato
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     for _ in range(2):
-        auth._managers.clear()
         connector_run.run(["check", "--config", str(config_path)])
         assert '"status":"SUCCEEDED"' in capsys.readouterr().out
     saved = json.loads(config_path.read_text())["credentials"]

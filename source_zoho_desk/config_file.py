@@ -16,28 +16,20 @@ from typing import Any, Mapping, Optional
 
 logger = logging.getLogger("airbyte")
 
-_path: Optional[str] = None
-
-
-def remember(path: Optional[str]) -> None:
-    global _path
-    _path = path
-
-
-def write_back(config: Mapping[str, Any]) -> None:
-    if not _path:
+def write_back(config: Mapping[str, Any], path: Optional[str]) -> None:
+    if not path:
         return
     try:
-        directory = os.path.dirname(os.path.abspath(_path))
-        mode = os.stat(_path).st_mode & 0o777
+        directory = os.path.dirname(os.path.abspath(path))
+        mode = os.stat(path).st_mode & 0o777
         with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as handle:
             json.dump(dict(config), handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(handle.name, mode)
-        os.replace(handle.name, _path)
+        os.replace(handle.name, path)
     except OSError as error:
         logger.warning(
-            f"Could not save the updated credentials to {_path} ({error.strerror}). Save the refresh token from "
+            f"Could not save the updated credentials to {path} ({error.strerror}). Save the refresh token from "
             "the CONNECTOR_CONFIG message yourself, or the next run will need a new grant code."
         )

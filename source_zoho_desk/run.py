@@ -21,7 +21,7 @@ from airbyte_cdk.models import (
     Type,
 )
 
-from source_zoho_desk import config_checks, config_file
+from source_zoho_desk import config_checks
 from source_zoho_desk.source import SourceZohoDesk
 
 
@@ -30,7 +30,6 @@ def _source(args: List[str]) -> SourceZohoDesk:
     config_path = AirbyteEntrypoint.extract_config(args)
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     state_path = AirbyteEntrypoint.extract_state(args)
-    config_file.remember(config_path)
     return SourceZohoDesk(
         config=SourceZohoDesk.read_config(config_path) if config_path else None,
         catalog=SourceZohoDesk.read_catalog(catalog_path) if catalog_path else None,

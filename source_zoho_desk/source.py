@@ -21,7 +21,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_zoho_desk.check import check_connection
-from source_zoho_desk.components.credits import LEDGER
+from source_zoho_desk.components.credits import CreditLedger
+from source_zoho_desk.connector_config import ConnectorConfig
 from source_zoho_desk.messages import is_status, log
 from source_zoho_desk.webhook_read import buffer_problem, read_following_webhooks
 from source_zoho_desk.webhook_sync import CURSOR_FIELD, WebhookStream
@@ -61,6 +62,9 @@ class SourceZohoDesk(YamlDeclarativeSource):
         super().__init__(
             path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, config_path=config_path
         )
+        # Every component the CDK builds from now on gets this config, and with it the run's tokens and ledger.
+        self._config = ConnectorConfig(self._config, config_path=config_path)
+        self._config_for_validation = self._config
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         definitions = self.resolved_manifest["definitions"]
@@ -80,7 +84,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         # The streams' own keys, not the catalog's: a hand-written catalog may name none or the wrong ones.
         keys = {s.name: s.source_defined_primary_key or [] for s in super().discover(logger, config).streams}
-        yield from _report_usage(_drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
+        yield from _report_usage(self._config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Streams with Zoho webhook events offer incremental sync once a webhook buffer is configured."""
@@ -125,7 +129,7 @@ def _drop_repeats(messages: Iterator[AirbyteMessage], primary_keys: Mapping[str,
         yield message
 
 
-def _report_usage(messages: Iterator[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+def _report_usage(ledger: CreditLedger, messages: Iterator[AirbyteMessage]) -> Iterator[AirbyteMessage]:
     """Adds a progress line every PROGRESS_EVERY_RECORDS records and a usage line when a stream completes."""
     records: Counter[str] = Counter()
     for message in messages:
@@ -134,7 +138,7 @@ def _report_usage(messages: Iterator[AirbyteMessage]) -> Iterator[AirbyteMessage
             stream = message.record.stream
             records[stream] += 1
             if records[stream] % PROGRESS_EVERY_RECORDS == 0:
-                yield log(f"Progress: {LEDGER.get(stream).summary(stream, records[stream])}")
+                yield log(f"Progress: {ledger.get(stream).summary(stream, records[stream])}")
         elif is_status(message, AirbyteStreamStatus.COMPLETE):
             stream = message.trace.stream_status.stream_descriptor.name
-            yield log(f"Finished {LEDGER.get(stream).summary(stream, records[stream])}")
+            yield log(f"Finished {ledger.get(stream).summary(stream, records[stream])}")

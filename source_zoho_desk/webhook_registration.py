@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import re
 import sys
@@ -191,29 +190,24 @@ def _desk(config_path: str, token: str | None) -> Iterator[tuple[MutableMapping[
     import requests
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_zoho_desk import config_file
     from source_zoho_desk.config_checks import config_problems
+    from source_zoho_desk.connector_config import ConnectorConfig
     from source_zoho_desk.desk_client import DeskClient
 
     config = _load_config(config_path)
     problems = config_problems(config)
     if problems:
         raise UserError(f"{config_path}: {' '.join(problems)}")
-    config_file.remember(config_path)  # refreshed tokens (and an exchanged grant code) go back to the file
-    # The token manager also prints a CONNECTOR_CONFIG message, the whole config with its secrets, to stdout for
-    # the Airbyte platform; here stdout is for the user, so that copy is swallowed (the file keeps the tokens).
-    swallowed = io.StringIO()
+    # Refreshed tokens (and an exchanged grant code) go back to the file. No CONNECTOR_CONFIG message: stdout is
+    # for the user here, and that message would print the whole config with its secrets.
+    config = ConnectorConfig(config, config_path=config_path, announce_changes=False)
     try:
-        with contextlib.redirect_stdout(swallowed):
-            client = DeskClient(config)
-            yield config, client
+        yield config, DeskClient(config)
     except AirbyteTracedException as exc:  # token problems, already phrased for a person
         raise UserError(_scrub(exc.message or "Zoho refused the credentials", token)) from None
     except requests.RequestException as exc:
         raise UserError(f"cannot reach Zoho ({type(exc).__name__}); check the network and the config's "
                         "data_center") from None
-    finally:
-        config_file.remember(None)
 
 
 def _load_config(path: str) -> MutableMapping[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -26,14 +26,14 @@ def token_answer(access_token: str = "1000.access-1", **extra: Any) -> Dict[str,
     return {"access_token": access_token, "api_domain": "https://www.zohoapis.eu", "token_type": "Bearer", "expires_in": 3600, **extra}
 
 
-def run_read(config: Dict[str, Any], *streams: str, expect_failure: bool = False) -> EntrypointOutput:
+def run_read(config: Dict[str, Any], *streams: str, expect_failure: bool = False, config_path: Optional[str] = None) -> EntrypointOutput:
     from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
     builder = CatalogBuilder()
     for stream in streams:
         builder.with_stream(stream, SyncMode.full_refresh)
     catalog = builder.build()
-    source = SourceZohoDesk(config=copy.deepcopy(config), catalog=catalog, state=None)
+    source = SourceZohoDesk(config=copy.deepcopy(config), catalog=catalog, state=None, config_path=config_path)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(source, config, catalog, expected_outcome=outcome)
 

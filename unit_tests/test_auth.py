@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 import pytest
 import requests_mock
 
-from source_zoho_desk import config_file
 from unit_tests.conftest import DESK, ORG_ID, TOKEN_URL, make_config, run_read, token_answer
 
 DEPARTMENTS = {"json": {"data": [{"id": "1892000000000001", "name": "Support"}]}}
@@ -165,14 +164,10 @@ def test_the_exchanged_refresh_token_is_written_back_to_the_config_file(tmp_path
     config = make_config(auth_type="grant_code", refresh_token=None, grant_code="1000.code-xyz")
     path.write_text(json.dumps(config))
     path.chmod(0o600)
-    config_file.remember(str(path))
-    try:
-        with requests_mock.Mocker() as mocker:
-            mocker.post(TOKEN_URL, json=token_answer("1000.access-A", refresh_token="1000.refresh-NEW"))
-            mocker.get(f"{DESK}/departments", **DEPARTMENTS)
-            run_read(config, "departments")
-    finally:
-        config_file.remember(None)
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer("1000.access-A", refresh_token="1000.refresh-NEW"))
+        mocker.get(f"{DESK}/departments", **DEPARTMENTS)
+        run_read(config, "departments", config_path=str(path))
 
     saved = json.loads(path.read_text())
     assert saved["credentials"]["refresh_token"] == "1000.refresh-NEW"

@@ -81,7 +81,7 @@ def token_error(error: str, *, exchanging_code: bool, data_center: str) -> Airby
 
 
 class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
-    """Owns the tokens of one connection for the whole process.
+    """Owns the tokens of one connection for a whole run.
 
     Zoho refresh tokens do not rotate; access tokens last an hour and at most ten may be minted per refresh token
     in ten minutes. So the access token and its expiry live in the config (persisted by the platform through the
@@ -196,27 +196,19 @@ class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
             self._emit_control_message()
 
     def _emit_control_message(self) -> None:
-        super()._emit_control_message()
-        config_file.write_back(self._connector_config)
-
-
-_managers: dict[Tuple[str, str, str], ZohoTokenManager] = {}
-_managers_lock = threading.Lock()
+        """Airbyte persists the control message; a `--config` file, if the run has one, gets the same update."""
+        config = self._connector_config
+        if getattr(config, "announce_changes", True):
+            super()._emit_control_message()
+        config_file.write_back(config, getattr(config, "config_path", None))
 
 
 def token_manager(config: MutableMapping[str, Any]) -> ZohoTokenManager:
-    """The process-wide manager for this connection's credentials (see ZohoTokenManager for why one)."""
-    credentials = config.get("credentials") or {}
-    key = (
-        zoho_hosts.token_url(config),
-        str(credentials.get("client_id")),
-        str(credentials.get("refresh_token") or credentials.get("grant_code")),
-    )
-    with _managers_lock:
-        manager = _managers.get(key)
-        if manager is None or manager._connector_config is not config:
-            manager = _managers[key] = ZohoTokenManager(config)
-        return manager
+    """The run's one manager (see ZohoTokenManager for why one); a plain mapping (a component built outside a
+    source, in a unit test) gets a manager of its own."""
+    from source_zoho_desk.connector_config import ConnectorConfig
+
+    return config.token_manager() if isinstance(config, ConnectorConfig) else ZohoTokenManager(config)
 
 
 @dataclass

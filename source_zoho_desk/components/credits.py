@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
 import requests
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 
+
 WEIGHT_HEADER = "X-Rate-Limit-Request-Weight-v3"
 REMAINING_HEADER = "X-Rate-Limit-Remaining-v3"
 
@@ -53,14 +54,19 @@ class CreditLedger:
 
 
 
+def ledger_of(config: Mapping[str, Any]) -> CreditLedger:
+    """The run's ledger (see connector_config.ConnectorConfig); a component built outside a source (a unit test)
+    books to a ledger of its own."""
+    ledger = getattr(config, "ledger", None)
+    return ledger if isinstance(ledger, CreditLedger) else CreditLedger()
+
+
 def _int_header(response: requests.Response, name: str) -> Optional[int]:
     try:
         return int(response.headers[name])
     except (KeyError, ValueError):
         return None
 
-
-LEDGER = CreditLedger()
 
 
 @dataclass
@@ -76,5 +82,5 @@ class CreditCountingExtractor(DpathExtractor):
         # The offset paginator extracts each page a second time to count it; book a response once.
         if not getattr(response, "_zoho_credits_booked", False):
             response._zoho_credits_booked = True  # type: ignore[attr-defined]
-            LEDGER.observe(self._stream, response)
+            ledger_of(self.config).observe(self._stream, response)
         yield from records

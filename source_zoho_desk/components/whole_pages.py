@@ -25,7 +25,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk.components.credits import LEDGER
+from source_zoho_desk.components.credits import ledger_of
 from source_zoho_desk.components.pagination import ZohoDeskRequester, page_overlap, sent_limit, sent_offset
 from source_zoho_desk.desk_client import json_body
 
@@ -166,7 +166,7 @@ class WholePageRequester(ZohoDeskRequester):
                 params["from"] = earlier
             for answer in answers.values():
                 if answer is not None:
-                    LEDGER.observe(self.name, answer)  # discarded, but Zoho charged for it
+                    ledger_of(self.config).observe(self.name, answer)  # discarded, but Zoho charged for it
 
 
 @dataclass
