@@ -7,7 +7,7 @@ whose rows must equal the simulator's store after each sync that had every event
 Not repeated here (unit tests cover them in depth): each receiver rejection with its status and metric
 (unit_tests/webhooks/test_receiver.py::test_rejections_store_nothing_and_are_counted), kill -9 during concurrent
 deliveries (test_served_receiver.py::test_every_acknowledged_event_survives_kill_9), planning and draining edge cases
-(unit_tests/test_webhook_sync.py). A delivery Zoho drops while the receiver is up is lost on Zoho's side; nothing
+(unit_tests/test_incremental.py). A delivery Zoho drops while the receiver is up is lost on Zoho's side; nothing
 here can notice it, so it is not tested.
 """
 
@@ -28,8 +28,8 @@ from integration_tests.webhook_harness import (
     reorder_across_modules,
     store_view,
 )
-from source_zoho_desk import webhook_sync
-from source_zoho_desk.webhook_sync import CURSOR_FIELD, DELETED_AT_FIELD
+from source_zoho_desk.incremental import plan as incremental_plan
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD
 
 SHORT_GRACE = timedelta(seconds=2)  # stands in for the 60 s COVERAGE_GRACE where a test needs a real outage
 
@@ -254,7 +254,7 @@ def test_a_clean_receiver_restart_is_a_gap_the_next_sync_heals(rig):
 def outage_longer_than_the_grace(rig, monkeypatch, while_down, synced=False):
     """Sync (unless `synced`), kill -9 the receiver, run `while_down` (its deliveries fail and Zoho gives up), wait
     until the buffer shows a coverage gap, restart the receiver."""
-    monkeypatch.setattr(webhook_sync, "COVERAGE_GRACE", SHORT_GRACE)
+    monkeypatch.setattr(incremental_plan, "COVERAGE_GRACE", SHORT_GRACE)
     if not synced:
         rig.sync()
     covered_until = datetime.fromisoformat(
@@ -303,7 +303,7 @@ def test_tickets_deleted_around_an_outage_are_deleted_by_the_healing_sync(rig, m
     def while_down():
         sim.delete_ticket(order[6])  # its Ticket_Delete never reaches the buffer
 
-    monkeypatch.setattr(webhook_sync, "COVERAGE_GRACE", SHORT_GRACE)
+    monkeypatch.setattr(incremental_plan, "COVERAGE_GRACE", SHORT_GRACE)
     rig.sync()
     sim.delete_ticket(order[5])  # its Ticket_Delete is in the buffer before the outage
     rig.deliver()
@@ -335,7 +335,7 @@ def test_a_healing_sync_keeps_the_newest_version_of_tickets_changed_before_and_d
     newer row nor bring back a ticket deleted while the receiver was down (regression test for 5ea1f98)."""
     sim = rig.sim
     order = tickets_by_creation(sim)
-    monkeypatch.setattr(webhook_sync, "COVERAGE_GRACE", SHORT_GRACE)
+    monkeypatch.setattr(incremental_plan, "COVERAGE_GRACE", SHORT_GRACE)
     rig.sync()
     sim.update_ticket(order[3], subject="buffered, then changed again while down")
     sim.update_ticket(order[4], subject="buffered, then deleted while down")

@@ -28,7 +28,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
 from integration_tests.simulator import RequestRecord, ZohoDeskSimulator
 from source_zoho_desk.source import SourceZohoDesk
-from source_zoho_desk.webhook_sync import CURSOR_FIELD, DELETED_AT_FIELD
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD
 from zoho_desk_webhooks import open_buffer
 from source_zoho_desk.webhook_registration import main as webhooks_cli
 from unit_tests.webhooks.served import ServedReceiver

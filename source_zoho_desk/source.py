@@ -24,8 +24,8 @@ from source_zoho_desk.check import check_connection
 from source_zoho_desk.components.credits import CreditLedger
 from source_zoho_desk.connector_config import ConnectorConfig
 from source_zoho_desk.messages import is_status, log
-from source_zoho_desk.webhook_read import buffer_problem, read_following_webhooks
-from source_zoho_desk.webhook_sync import CURSOR_FIELD, WebhookStream
+from source_zoho_desk.incremental.read import buffer_problem, read_incremental
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, WebhookStream
 
 PROGRESS_EVERY_RECORDS = 5000
 # How many recent keys per stream are remembered to drop rows repeated by overlapping pages: far more than any
@@ -110,7 +110,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
         if not followed:
             yield from super().read(logger, config, catalog, state)
             return
-        yield from read_following_webhooks(
+        yield from read_incremental(
             self._config, catalog, state, webhook_streams, followed, lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state)
         )
 

@@ -27,7 +27,7 @@ from .coverage import Interval, uncovered
 from .errors import BufferUnavailable, EventBufferError, InvalidBufferUrl  # noqa: F401 (re-exported)
 from .events import canonical_json, event_key, normalize_event
 from .models import Endpoint, StoredEvent
-from .redaction import redact_url  # also imported from here by webhook_read and registration
+from .redaction import redact_url  # also imported from here by the connector (incremental.read, webhook_registration)
 
 T = TypeVar("T")
 

@@ -8,16 +8,9 @@ import pytest
 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk.webhook_sync import (
-    CURSOR_FIELD,
-    DELETED_AT_FIELD,
-    EventRecords,
-    StreamPlan,
-    WebhookStream,
-    drain,
-    event_time_iso,
-    plan_stream,
-)
+from source_zoho_desk.incremental.drain import EventRecords, drain, event_time_iso
+from source_zoho_desk.incremental.plan import StreamPlan, plan_stream
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD, WebhookStream
 from zoho_desk_webhooks.buffer import open_buffer
 
 ORG = "60053464097"
@@ -113,7 +106,7 @@ def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
 
 
 def test_drain_checkpoints_every_batch(buffer, monkeypatch):
-    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 4)
+    monkeypatch.setattr("source_zoho_desk.incremental.drain.DRAIN_BATCH", 4)
     buffer.append(ORG, [ticket_event("Ticket_Update", str(i), **full(str(i))) for i in range(1, 11)])
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
     messages = list(drain(plan, buffer, ORG, EventRecords(plan, lambda *_: None)))
@@ -152,7 +145,7 @@ def test_a_covered_until_in_the_future_is_not_an_error(buffer):
 
 
 def test_the_recycle_bin_yields_recent_deletes_of_the_stream_type_only():
-    from source_zoho_desk.webhook_sync import recycle_bin_deletes
+    from source_zoho_desk.incremental.drain import recycle_bin_deletes
 
     rows = [{"id": str(i), "type": "Tickets", "deletedTime": f"2026-11-01T1{i % 3}:00:00.000Z"} for i in range(100)]
     rows += [{"id": "500", "type": "Contacts", "deletedTime": "2026-11-01T12:00:00.000Z"}]
@@ -181,7 +174,7 @@ def states_of(messages):
 
 def test_an_interrupted_drain_keeps_the_snapshot_boundary_in_its_state(buffer, monkeypatch):
     """Resuming below the snapshot boundary must still drop the older updates (they could revive a deleted row)."""
-    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 2)
+    monkeypatch.setattr("source_zoho_desk.incremental.drain.DRAIN_BATCH", 2)
     buffer.append(ORG, [
         ticket_event("Ticket_Update", "1", **full("1", subject="older than the snapshot")),
         ticket_event("Ticket_Update", "2", **full("2", subject="older than the snapshot")),
@@ -217,7 +210,7 @@ def test_a_replaced_buffer_raises_every_cursor_above_the_old_ones(buffer, caplog
 
 
 def test_events_pruned_while_draining_stop_the_drain_for_a_heal(buffer, monkeypatch, caplog):
-    monkeypatch.setattr("source_zoho_desk.webhook_sync.DRAIN_BATCH", 2)
+    monkeypatch.setattr("source_zoho_desk.incremental.drain.DRAIN_BATCH", 2)
     buffer.append(ORG, [ticket_event("Ticket_Update", str(i)) for i in range(1, 7)])  # partial: fetched by id
 
     def fetch_while_retention_runs(_path, record_id):

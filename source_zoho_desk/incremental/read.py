@@ -1,5 +1,6 @@
-"""An incremental read that follows the webhook buffer: drains what it can, snapshots what it must (webhook_sync.py
-decides), and runs the API reads of everything else alongside, in one pass of the CDK's concurrent read."""
+"""The one entry point of incremental reads: plan each followed stream, drain those that need no snapshot, run the
+API reads (snapshots and every other stream) in one pass of the CDK's concurrent read, then drain the snapshotted
+streams. A stream is COMPLETE only after its drain."""
 
 from __future__ import annotations
 
@@ -10,32 +11,28 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteStream,
     FailureType,
-    SyncMode,
-    Type,
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.desk_client import DeskClient
-from source_zoho_desk.messages import is_status, record, status, stream_of
-from source_zoho_desk.webhook_sync import (
-    CURSOR_FIELD,
+from source_zoho_desk.incremental.drain import (
     RECYCLE_BIN_PAGE,
     EventRecords,
-    StreamPlan,
-    WebhookStream,
     drain,
-    plan_stream,
     recycle_bin_deletes,
 )
+from source_zoho_desk.incremental.plan import StreamPlan, plan_stream
+from source_zoho_desk.incremental.snapshot import api_catalog, stamped
+from source_zoho_desk.incremental.streams import WebhookStream
+from source_zoho_desk.messages import record, status
 from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
 from zoho_desk_webhooks.errors import EventBufferError
 
 ApiRead = Callable[[ConfiguredAirbyteCatalog], Iterator[AirbyteMessage]]
 
 
-def read_following_webhooks(
+def read_incremental(
     config: MutableMapping[str, Any],
     catalog: ConfiguredAirbyteCatalog,
     state: List[AirbyteStateMessage],
@@ -50,16 +47,14 @@ def read_following_webhooks(
     with opened_buffer(config["webhook_buffer_url"]) as buffer:
         now = buffer.clock()  # coverage is measured in the buffer's clock, as the receivers stamp it
         plans = [plan_stream(webhook_streams[name], saved.get(name), buffer, org_id, now) for name in followed]
-        client = DeskClient(config)  # type: ignore[arg-type]
+        client = DeskClient(config)
 
         def follow(plan: StreamPlan) -> Iterator[AirbyteMessage]:
             if plan.deletes_since:
-                for deleted in recycle_bin_deletes(
-                    lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE), plan.stream, plan.deletes_since, plan.snapshot_cursor
-                ):
+                bin_page = lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE)  # noqa: E731
+                for deleted in recycle_bin_deletes(bin_page, plan.stream, plan.deletes_since, plan.snapshot_cursor):
                     yield record(plan.stream.name, deleted)
-            converter = EventRecords(plan, client.get_record)
-            yield from drain(plan, buffer, org_id, converter)
+            yield from drain(plan, buffer, org_id, EventRecords(plan, client.get_record))
             yield status(plan.stream.name, AirbyteStreamStatus.COMPLETE)
 
         for plan in plans:
@@ -69,24 +64,9 @@ def read_following_webhooks(
                 yield from follow(plan)
 
         snapshots = {plan.stream.name: plan for plan in plans if plan.needs_snapshot}
-        api_streams = [s for s in catalog.streams if s.stream.name not in followed or s.stream.name in snapshots]
-        api_catalog = ConfiguredAirbyteCatalog(
-            streams=[
-                ConfiguredAirbyteStream(stream=s.stream, sync_mode=SyncMode.full_refresh, destination_sync_mode=s.destination_sync_mode,
-                                        cursor_field=s.cursor_field, primary_key=s.primary_key)
-                if s.stream.name in snapshots else s
-                for s in api_streams
-            ]
-        )
-        if api_catalog.streams:
-            for message in api_read(api_catalog):
-                held = stream_of(message) in snapshots
-                if held and message.type == Type.RECORD:
-                    # Snapshot rows rank below every event taken after the noted position.
-                    message.record.data[CURSOR_FIELD] = snapshots[message.record.stream].snapshot_cursor
-                elif held and (message.type == Type.STATE or is_status(message, AirbyteStreamStatus.COMPLETE)):
-                    continue  # the stream is not finished (nor its state known) until its events are drained
-                yield message
+        to_read = api_catalog(catalog, followed, snapshots)
+        if to_read.streams:
+            yield from stamped(api_read(to_read), snapshots)
         for plan in snapshots.values():
             yield from follow(plan)
 

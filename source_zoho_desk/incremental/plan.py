@@ -1,0 +1,96 @@
+"""Phase 1, plan: per stream, drain the buffer from the saved position when nothing can have been missed since;
+otherwise note the buffer's head and take a full API snapshot first (first sync, receiver down, events pruned,
+buffer replaced).
+
+Noting the head *before* the snapshot means a change made while the snapshot runs is still delivered by the drain
+(an older version replayed later is harmless: `_ab_cdc_cursor` orders them). A snapshot that heals a gap also
+replays the buffered events after the saved position and reads the recycle bin, for the deletes a snapshot cannot
+show."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping, Optional, Tuple
+
+from source_zoho_desk.incremental.state import iso, parse_time, state_int
+from source_zoho_desk.incremental.streams import WebhookStream
+from zoho_desk_webhooks.buffer import EventBuffer
+from zoho_desk_webhooks.coverage import COVERAGE_GRACE
+
+logger = logging.getLogger("airbyte")
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    stream: WebhookStream
+    drain_from: int
+    needs_snapshot: bool
+    coverage_since: datetime
+    # The buffer head noted before the snapshot: the snapshot's rows carry it as their cursor, and of the events up
+    # to it (older than the snapshot) only deletes are emitted, which the snapshot cannot show. A drain interrupted
+    # before passing it resumes with it from the state.
+    snapshot_position: int = 0
+    # Set when a snapshot heals a gap after an earlier sync: deletes since then must reach the destination too.
+    deletes_since: Optional[datetime] = None
+    # Added to buffer positions to make `_ab_cdc_cursor`: raised past every earlier cursor when the buffer is
+    # replaced, since a new buffer counts from 1 again and dedup destinations keep the highest cursor.
+    cursor_offset: int = 0
+
+    def cursor(self, position: int) -> int:
+        return self.cursor_offset + position
+
+    @property
+    def snapshot_cursor(self) -> int:
+        return self.cursor(self.snapshot_position)
+
+
+def plan_stream(
+    stream: WebhookStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
+) -> StreamPlan:
+    """Drain from the saved position when nothing can have been missed since; otherwise snapshot first."""
+    state = state or {}
+    position = state_int(state, "position")
+    covered_until = parse_time(state.get("covered_until"))
+    cursor_offset = state_int(state, "cursor_offset") or 0
+    head, pruned_through = buffer.head_position(org_id), buffer.pruned_through(org_id)
+    reason = None
+    if position is None or covered_until is None:
+        reason = "no saved webhook position yet"
+    elif pruned_through > position:
+        reason = f"the buffer's retention removed events after the saved position {position}"
+    elif position > head:
+        reason = f"the saved position {position} lies beyond the buffer's newest event (was the buffer replaced?)"
+        cursor_offset += position + 1  # the new buffer's cursors must rank above every one emitted from the old
+    else:
+        loss = first_possible_loss(buffer, org_id, min(covered_until, now), now)
+        if loss:
+            reason = f"{loss[1]}, so events may be missing"
+    if reason is None:
+        return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until,  # type: ignore[arg-type]
+                          snapshot_position=state_int(state, "deletes_only_through") or 0, cursor_offset=cursor_offset)
+    if position is None:
+        logger.info(f"{stream.name}: {reason}; taking a full snapshot before following webhook events.")
+        return StreamPlan(stream, drain_from=head, needs_snapshot=True, coverage_since=now, snapshot_position=head,
+                          cursor_offset=cursor_offset)
+    logger.warning(f"{stream.name}: {reason}; re-reading the whole stream from the Zoho API to heal the gap.")
+    # A snapshot cannot show what was deleted, so the heal also replays the deletes still buffered after the saved
+    # position and reads the recycle bin for deletes whose events were lost.
+    replay_from = max(position, pruned_through) if position <= head else pruned_through  # a new buffer: all of it
+    return StreamPlan(stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_position=head,
+                      deletes_since=covered_until, cursor_offset=cursor_offset)
+
+
+def first_possible_loss(buffer: EventBuffer, org_id: str, since: datetime, until: datetime) -> Optional[Tuple[datetime, str]]:
+    """The earliest moment in [since, until] when a Zoho delivery may have been lost, and why: no receiver was up,
+    or a receiver refused a delivery with a server error."""
+    losses = []
+    gaps = buffer.uncovered_intervals(since, until, COVERAGE_GRACE) if since < until else []
+    if gaps:
+        start, end = gaps[0]
+        losses.append((start, f"no webhook receiver was running between {iso(start)} and {iso(end)}"))
+    refusal = buffer.first_refusal(org_id, since, until)
+    if refusal:
+        losses.append((refusal[0], f"the webhook receiver could not store a delivery at {iso(refusal[0])} ({refusal[1]})"))
+    return min(losses) if losses else None
