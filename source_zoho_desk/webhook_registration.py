@@ -20,16 +20,14 @@ import sys
 from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence
 from urllib.parse import urlsplit
 
+from source_zoho_desk.incremental.streams import packaged_webhook_streams
 from zoho_desk_webhooks import cli
 from zoho_desk_webhooks.buffer import open_buffer, redact_url
 from zoho_desk_webhooks.errors import UserError
 
-# Zoho events per stream of the connector (the manifest's `webhook_streams` list the same events; a unit test
-# keeps them equal). `includePrevState` costs nothing and shows what changed when reading the raw buffer.
-STREAM_SUBSCRIPTIONS: dict[str, dict[str, Any]] = {
-    "tickets": {"Ticket_Add": None, "Ticket_Update": {"includePrevState": True}, "Ticket_Delete": None},
-    "departments": {"Department_Add": None, "Department_Update": None},
-}
+# `includePrevState` costs nothing and shows what changed when reading the raw buffer; Zoho's example documents it
+# for Ticket_Update only, so only that event asks for it.
+PREV_STATE_EVENTS = frozenset({"Ticket_Update"})
 ZOHO_URL_MAX_LENGTH = 100  # the OAS limit of a webhook url
 ZOHO_NAME_MAX_LENGTH = 100
 _TOKEN_PATH = re.compile(r"/webhooks/([A-Za-z0-9_-]+)/?$")
@@ -50,9 +48,9 @@ def add_commands(commands: argparse._SubParsersAction,
     register.add_argument("--config", required=True, help="the connector's config.json (its tokens are kept fresh)")
     register.add_argument("--url", required=True,
                           help="public https URL of the endpoint: https://host/webhooks/<token> (<= 100 characters)")
-    register.add_argument("--streams", default=",".join(STREAM_SUBSCRIPTIONS),
-                          help=f"comma-separated streams to subscribe (default and choices: "
-                               f"{','.join(STREAM_SUBSCRIPTIONS)})")
+    streams = ",".join(packaged_webhook_streams())
+    register.add_argument("--streams", default=streams,
+                          help=f"comma-separated streams to subscribe (default and choices: {streams})")
     register.add_argument("--name", help="webhook name shown in Zoho Desk")
     buffer_url_option(register)
     register.add_argument("--endpoint-id", help="record the new webhook id on this endpoint of --buffer-url, so "
@@ -82,7 +80,7 @@ def register_command(args: argparse.Namespace) -> int:
     with _desk(args.config, token) as (config, client):
         if args.endpoint_id:
             _check_endpoint(args.buffer_url, args.endpoint_id, token, str(config["org_id"]))
-        subscriptions = {event: _copy(flt) for stream in streams for event, flt in STREAM_SUBSCRIPTIONS[stream].items()}
+        subscriptions = subscriptions_of(streams)
         body = {"url": url, "name": name, "subscriptions": subscriptions, "isEnabled": True}
         response = client.request("POST", "webhooks", json=body)
         if response.status_code not in (200, 201):
@@ -145,11 +143,19 @@ def delete_command(args: argparse.Namespace) -> int:
 
 # ---- pieces -------------------------------------------------------------------------------------
 
+def subscriptions_of(stream_names: list[str]) -> dict[str, Any]:
+    """Zoho's `subscriptions` body for the streams: each stream's events from the manifest's `webhook_streams`."""
+    streams = packaged_webhook_streams()
+    return {event: ({"includePrevState": True} if event in PREV_STATE_EVENTS else None)
+            for name in stream_names for event in streams[name].event_types}
+
+
 def _streams(text: str) -> list[str]:
     streams = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
-    unknown = [s for s in streams if s not in STREAM_SUBSCRIPTIONS]
+    known = packaged_webhook_streams()
+    unknown = [s for s in streams if s not in known]
     if unknown or not streams:
-        raise UserError(f"--streams {text!r}: Zoho sends webhook events for {', '.join(STREAM_SUBSCRIPTIONS)} only")
+        raise UserError(f"--streams {text!r}: Zoho sends webhook events for {', '.join(known)} only")
     return streams
 
 
@@ -268,9 +274,6 @@ def _scrub(text: str, token: str | None) -> str:
         text = text.replace(token, token[:4] + "…")
     return text
 
-
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ The manifest's `definitions.webhook_streams` names them; this is its Python shap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from importlib import resources
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import yaml
 
 # Dedup destinations keep the record with the highest cursor and delete a row whose record has a deletion time.
 CURSOR_FIELD = "_ab_cdc_cursor"
@@ -31,3 +34,9 @@ class WebhookStream:
             complete_when=tuple(definition["complete_when"]),
             recycle_bin_type=definition.get("recycle_bin_type"),
         )
+
+
+def packaged_webhook_streams() -> Dict[str, WebhookStream]:
+    """The manifest's `webhook_streams`, for code that runs without a source (the `register` command)."""
+    manifest = yaml.safe_load(resources.files("source_zoho_desk").joinpath("manifest.yaml").read_text(encoding="utf-8"))
+    return {name: WebhookStream.from_manifest(name, d) for name, d in manifest["definitions"]["webhook_streams"].items()}
