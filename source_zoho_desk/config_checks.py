@@ -25,6 +25,26 @@ def _url_problem(name: str, value: Any) -> str | None:
     )
 
 
+_BUFFER_URL_FORMS = "sqlite:////absolute/path.db or postgresql://user:password@host:port/db"
+
+
+def _buffer_url_problem(value: Any) -> str | None:
+    """The buffer URL's shape, without ever repeating it: it may hold a database password."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if text.startswith("sqlite:///"):
+        return None
+    if text.startswith(("postgresql://", "postgres://")):
+        parsed = urlparse(text)
+        if not parsed.hostname and "host=" not in parsed.query:
+            return ("'webhook_buffer_url' has no database host: expected postgresql://user:password@host:5432/db, "
+                    "the URL the zoho-desk-webhooks receiver was started with.")
+        return None
+    return (f"'webhook_buffer_url' must be {_BUFFER_URL_FORMS}, the same URL the zoho-desk-webhooks receiver was "
+            "started with.")
+
+
 def config_problems(config: Mapping[str, Any]) -> List[str]:
     problems: List[str] = []
     data_center = config.get("data_center", "com")
@@ -44,12 +64,9 @@ def config_problems(config: Mapping[str, Any]) -> List[str]:
         problems.append("'credentials' needs the client_id and client_secret of your Zoho API Console client.")
     elif not credentials.get("refresh_token") and not credentials.get("grant_code"):
         problems.append("'credentials' needs a refresh_token, or a grant_code from your Self Client's 'Generate Code'.")
-    buffer_url = config.get("webhook_buffer_url")
-    if buffer_url and not str(buffer_url).startswith(("sqlite:///", "postgresql://", "postgres://")):
-        problems.append(
-            "'webhook_buffer_url' must be sqlite:////absolute/path.db or postgresql://user:password@host:port/db, "
-            "the same URL the zoho-desk-webhooks receiver was started with."
-        )
+    buffer_problem = _buffer_url_problem(config.get("webhook_buffer_url"))
+    if buffer_problem:
+        problems.append(buffer_problem)
     for name in ("desk_base_url", "accounts_base_url"):
         problem = _url_problem(name, config.get(name))
         if problem:

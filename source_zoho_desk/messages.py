@@ -17,8 +17,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
 
-def log(message: str) -> AirbyteMessage:
-    return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=message))
+def log(message: str, level: Level = Level.INFO) -> AirbyteMessage:
+    return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=level, message=message))
 
 
 def record(stream: str, data: Dict[str, Any]) -> AirbyteMessage:

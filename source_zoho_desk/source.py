@@ -16,9 +16,12 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     Status,
     SyncMode,
+    FailureType,
+    Level,
     Type,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.check import check_connection
 from source_zoho_desk.components.credits import CreditLedger
@@ -84,6 +87,13 @@ class SourceZohoDesk(YamlDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         # The streams' own keys, not the catalog's: a hand-written catalog may name none or the wrong ones.
         keys = {s.name: s.source_defined_primary_key or [] for s in super().discover(logger, config).streams}
+        unknown = sorted({s.stream.name for s in catalog.streams} - set(keys))
+        if unknown:
+            raise AirbyteTracedException(
+                message=f"The catalog names streams this connector does not have: {', '.join(unknown)}. Its streams are "
+                f"{', '.join(keys)}; run discover again and select from those (stream names are snake_case).",
+                failure_type=FailureType.config_error,
+            )
         yield from _report_usage(self._config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
@@ -106,7 +116,16 @@ class SourceZohoDesk(YamlDeclarativeSource):
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: List[AirbyteStateMessage]
     ) -> Iterator[AirbyteMessage]:
         webhook_streams = self._webhook_streams()
-        followed = [s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental and s.stream.name in webhook_streams]
+        incremental = [s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental]
+        followed = [name for name in incremental if name in webhook_streams]
+        if len(followed) < len(incremental):
+            yield log(
+                f"Incremental sync was asked for {', '.join(n for n in incremental if n not in followed)}, which can only "
+                "be read in full: incremental sync follows Zoho Desk webhooks, so it needs webhook_buffer_url (see the "
+                f"docs' webhook section) and covers {', '.join(self.resolved_manifest['definitions']['webhook_streams'])}. "
+                "Every record is read on each sync.",
+                level=Level.WARN,
+            )
         if not followed:
             yield from super().read(logger, config, catalog, state)
             return

@@ -75,6 +75,31 @@ def test_pruned_events_after_the_position_force_a_healing_snapshot(buffer, caplo
     assert plan.needs_snapshot and "retention removed events" in caplog.text
 
 
+def test_an_event_id_that_is_not_digits_never_reaches_a_url(buffer, caplog):
+    buffer.append(ORG, [ticket_event("Ticket_Update", "../organizations"), ticket_event("Ticket_Delete", "1?x=2"),
+                        ticket_event("Ticket_Update", "5")])
+    fetched = []
+
+    def fetch(path, record_id):
+        fetched.append(record_id)
+        return {"id": record_id, "subject": "s", "status": "Open", "modifiedTime": "2026-11-01T12:05:00.000Z"}
+
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, fetch)) if m.record]
+    assert fetched == ["5"] and [r["id"] for r in records] == ["5"]
+    assert "its id '../organizations' is not a Zoho record id (digits)" in caplog.text
+    assert "its id '1?x=2' is not a Zoho record id (digits)" in caplog.text
+
+
+def test_a_fetched_record_with_another_id_is_not_emitted(buffer, caplog):
+    buffer.append(ORG, [ticket_event("Ticket_Update", "5")])
+    plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
+    records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, lambda *_: {"id": None, "name": "org"}))
+               if m.record]
+    assert records == []
+    assert "skipped record 5: Zoho Desk answered its fetch with a record whose id is 'None'" in caplog.text
+
+
 def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
     buffer.append(ORG, [
         ticket_event("Ticket_Add", "1", **full("1")),

@@ -8,6 +8,7 @@ healing to the next sync, when retention prunes events it has not read yet."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
@@ -27,6 +28,7 @@ from zoho_desk_webhooks.models import StoredEvent
 logger = logging.getLogger("airbyte")
 
 DRAIN_BATCH = 1000
+ZOHO_ID = re.compile(r"[0-9]+")
 RECYCLE_BIN_PAGE = 100
 
 
@@ -61,9 +63,11 @@ class EventRecords:
     def records(self, events: List[StoredEvent]) -> Iterator[Dict[str, Any]]:
         fetched: Dict[str, Optional[Dict[str, Any]]] = {}
         for event in events:
-            record_id = str(event.payload.get("id", ""))
-            if not record_id:
-                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event without an id (position {event.position}).")
+            record_id = str(event.payload.get("id") or "")
+            if not ZOHO_ID.fullmatch(record_id):
+                # The id becomes part of a URL below: `../organizations` would fetch (and emit) another resource.
+                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event at buffer position {event.position}: "
+                               f"its id {record_id[:40]!r} is not a Zoho record id (digits).")
                 continue
             if self._is_delete(event):
                 self._deleted.add(record_id)
@@ -75,13 +79,21 @@ class EventRecords:
                 record = dict(event.payload)
             else:
                 if record_id not in fetched:
-                    fetched[record_id] = self._fetch_by_id(self._stream.detail_path, record_id)
+                    fetched[record_id] = self._fetch(record_id)
                 if fetched[record_id] is None:
                     continue  # gone since the event; its delete event follows
                 record = dict(fetched[record_id])  # type: ignore[arg-type]
             record[CURSOR_FIELD] = self._cursor(event.position)
             self._note_emitted(record_id, record)
             yield record
+
+    def _fetch(self, record_id: str) -> Optional[Dict[str, Any]]:
+        record = self._fetch_by_id(self._stream.detail_path, record_id)
+        if record is not None and str(record.get("id")) != record_id:
+            logger.warning(f"{self._stream.name}: skipped record {record_id}: Zoho Desk answered its fetch with a record "
+                           f"whose id is {str(record.get('id'))[:40]!r}.")
+            return None
+        return record
 
     def _out_of_order(self, record_id: str, payload: Mapping[str, Any]) -> bool:
         if record_id in self._deleted:

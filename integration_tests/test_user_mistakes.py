@@ -1,0 +1,83 @@
+"""User mistakes in the config, catalog or state get one actionable sentence, never a stack trace or silence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_zoho_desk import run as connector_run
+
+DEPARTMENTS_INCREMENTAL = {"streams": [{
+    "stream": {"name": "departments", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+    "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": [["id"]]}]}
+
+
+def _run(tmp_path, capsys, command, config, catalog=None, state=None):
+    args = [command, "--config", str(_write(tmp_path / "config.json", config))]
+    if catalog is not None:
+        args += ["--catalog", str(_write(tmp_path / "catalog.json", catalog))]
+    if state is not None:
+        args += ["--state", str(_write(tmp_path / "state.json", state))]
+    raised = []
+    try:
+        connector_run.run(args)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    except AirbyteTracedException as error:  # in a process of its own, the CDK's excepthook prints it as a trace
+        code, raised = 1, [json.loads(json.dumps(AirbyteMessageSerializer.dump(error.as_airbyte_message())))]
+    return code, [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")] + raised
+
+
+def _write(path, value):
+    path.write_text(json.dumps(value))
+    return path
+
+
+def _errors(messages):
+    return [m["trace"]["error"]["message"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+
+
+def test_a_postgresql_buffer_url_without_host_names_the_field(simulator, tmp_path, capsys):
+    config = dict(simulator.config(), webhook_buffer_url="postgresql://airbyte:pg-pass-123@/zoho")
+    code, messages = _run(tmp_path, capsys, "check", config)
+    status = next(m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS")
+    assert code == 0 and status["status"] == "FAILED"
+    assert status["message"].startswith("'webhook_buffer_url' has no database host: expected postgresql://")
+    assert "pg-pass-123" not in json.dumps(messages)
+
+
+def test_an_unknown_stream_in_the_catalog_is_named(simulator, tmp_path, capsys):
+    catalog = {"streams": [dict(DEPARTMENTS_INCREMENTAL["streams"][0], sync_mode="full_refresh",
+                                stream={"name": "ticket", "json_schema": {}, "supported_sync_modes": ["full_refresh"]})]}
+    code, messages = _run(tmp_path, capsys, "read", simulator.config(), catalog)
+    assert code == 1
+    assert _errors(messages)[0].startswith(
+        "The catalog names streams this connector does not have: ticket. Its streams are tickets, departments,")
+    assert not [m for m in messages if m["type"] == "RECORD"]
+
+
+@pytest.mark.parametrize("state", [
+    {"departments": {"position": 3}},  # the legacy dict-per-stream state
+    [{"type": "GLOBAL", "global": {"shared_state": {}}}],  # another connector's global state
+    "not a state",
+])
+def test_a_legacy_or_foreign_state_gets_a_sentence(simulator, tmp_path, capsys, state):
+    code, messages = _run(tmp_path, capsys, "read", simulator.config(), DEPARTMENTS_INCREMENTAL, state)
+    assert code == 1
+    (error,) = _errors(messages)
+    assert error.startswith(f"The state file {tmp_path / 'state.json'} is not an Airbyte state this connector can read (")
+    assert "reset the connection's state in Airbyte, or leave out --state" in error
+    assert "Traceback" not in json.dumps(messages)
+
+
+def test_incremental_without_a_webhook_buffer_warns_and_reads_everything(simulator, tmp_path, capsys):
+    code, messages = _run(tmp_path, capsys, "read", simulator.config(), DEPARTMENTS_INCREMENTAL)
+    warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
+    assert code == 0
+    assert any(w.startswith("Incremental sync was asked for departments, which can only be read in full") and
+               "needs webhook_buffer_url" in w for w in warnings)
+    assert len([m for m in messages if m["type"] == "RECORD"]) == len(simulator.store["departments"])
