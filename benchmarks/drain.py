@@ -1,9 +1,10 @@
 """Benchmark: events/s of a whole incremental read that drains the webhook buffer through `SourceZohoDesk`.
 
-    python -m benchmarks.drain --buffer-url sqlite:///tmp/drain.db \
-        --buffer-url postgresql://postgres@127.0.0.1:5432/bench [--events 20000]
+    python -m benchmarks.drain --buffer-url sqlite:////tmp/drain.db \
+        [--buffer-url postgresql://postgres@127.0.0.1:5432/bench] [--events 20000 --tickets 5000]
+        [--skip-subprocess]
 
-For each buffer it stores N `Ticket_Update` events with full ticket payloads (about 1.7 KB of JSON each) for a
+For each buffer it stores N `Ticket_Update` events with full ticket payloads (about 2 KB of JSON each) for a
 fresh org, records a receiver heartbeat covering the read, and runs an incremental read of `tickets` from
 `{"position": 0, "covered_until": <a minute ago>}`, so the plan is a pure drain (any Zoho API call would fail:
 the config points at a closed port). Two figures:
@@ -12,6 +13,7 @@ the config points at a closed port). Two figures:
 * console script: `source-zoho-desk read` as a subprocess writing its messages to a file (includes start-up).
 
 Both check that every event came out as one record and that the final state reached the last position.
+Standard library plus runtime dependencies only: it runs from a plain install (`pip install .`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from zoho_desk_webhooks.buffer import open_buffer, redact_url
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 APPEND_CHUNK = 500
 
 
@@ -85,13 +87,8 @@ def bench_one(url: str, args: argparse.Namespace) -> None:
 
 
 def _in_process(config: dict, catalog: dict, state: list, expected: int) -> float:
-    import orjson
-    from airbyte_cdk.models import (
-        AirbyteMessageSerializer,
-        AirbyteStateMessageSerializer,
-        ConfiguredAirbyteCatalogSerializer,
-        Type,
-    )
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+    from airbyte_cdk.models import AirbyteStateMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
 
     from source_zoho_desk.source import SourceZohoDesk
 
@@ -101,7 +98,7 @@ def _in_process(config: dict, catalog: dict, state: list, expected: int) -> floa
     records, last_position = 0, None
     started = time.perf_counter()
     for message in source.read(logging.getLogger("airbyte"), dict(config), configured, states):
-        orjson.dumps(AirbyteMessageSerializer.dump(message))  # what the entrypoint does before printing
+        AirbyteEntrypoint.airbyte_message_to_string(message)  # what the entrypoint does before printing
         if message.type == Type.RECORD:
             records += 1
         elif message.type == Type.STATE and message.state.stream:
@@ -123,8 +120,8 @@ def _console_script(config: dict, catalog: dict, state: list, expected: int) -> 
         with open(output, "w") as handle:
             subprocess.run([sys.executable, "-c", "from source_zoho_desk.run import run; run()", "read",
                             "--config", paths["config"], "--catalog", paths["catalog"], "--state", paths["state"]],
-                           stdout=handle, check=True, cwd=PACKAGE_ROOT,
-                           env=dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT)))
+                           stdout=handle, check=True, cwd=REPO_ROOT,
+                           env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
         seconds = time.perf_counter() - started
         records, last_position = 0, None
         with open(output) as handle:

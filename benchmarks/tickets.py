@@ -1,9 +1,11 @@
 """Benchmark: what a full read of N tickets costs in calls, Zoho API credits and seconds (prints figures).
 
-    .venv/bin/python -m benchmarks.tickets [N]
+    python -m benchmarks.tickets [N]        # N tickets in the simulated portal, 10000 by default
 
-Compares the `fields`-chunk strategy the connector uses with the per-ticket alternative (a list page plus one
-get-by-id per ticket), priced with the simulator's credit weights.
+Reads the `tickets` stream in full from the offline simulator (`integration_tests.simulator`) and compares the
+`fields`-chunk strategy the connector uses with the per-ticket alternative (a list page plus one get-by-id per
+ticket), priced with the simulator's credit weights. Runtime dependencies only: it runs from a plain install
+(`pip install .`) started at the repository root, where the simulator lives.
 """
 
 from __future__ import annotations
