@@ -18,7 +18,6 @@ from airbyte_cdk.models import (
     SyncMode,
     FailureType,
     Level,
-    Type,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -26,7 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_zoho_desk.check import check_connection
 from source_zoho_desk.components.credits import CreditLedger
 from source_zoho_desk.connector_config import ConnectorConfig
-from source_zoho_desk.messages import is_status, log
+from source_zoho_desk.messages import log, record_of, status_of
 from source_zoho_desk.incremental.read import buffer_problem, read_incremental
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, WebhookStream
 
@@ -66,12 +65,12 @@ class SourceZohoDesk(YamlDeclarativeSource):
             path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, config_path=config_path
         )
         # Every component the CDK builds from now on gets this config, and with it the run's tokens and ledger.
-        self._config = ConnectorConfig(self._config, config_path=config_path)
-        self._config_for_validation = self._config
+        self._run_config = ConnectorConfig(self._config, config_path=config_path)
+        self._config = self._config_for_validation = self._run_config
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         definitions = self.resolved_manifest["definitions"]
-        problem = check_connection(self._config, definitions["check_requests"], definitions["scopes"]) or buffer_problem(
+        problem = check_connection(self._run_config, definitions["check_requests"], definitions["scopes"]) or buffer_problem(
             self._config.get("webhook_buffer_url")
         )
         if problem:
@@ -94,7 +93,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
                 f"{', '.join(keys)}; run discover again and select from those (stream names are snake_case).",
                 failure_type=FailureType.config_error,
             )
-        yield from _report_usage(self._config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
+        yield from _report_usage(self._run_config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Streams with Zoho webhook events offer incremental sync once a webhook buffer is configured."""
@@ -130,7 +129,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
             yield from super().read(logger, config, catalog, state)
             return
         yield from read_incremental(
-            self._config, catalog, state, webhook_streams, followed, lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state)
+            self._run_config, catalog, state, webhook_streams, followed, lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state)
         )
 
 
@@ -140,10 +139,10 @@ def _drop_repeats(messages: Iterator[AirbyteMessage], primary_keys: Mapping[str,
     change cursor, so they all pass."""
     recent: Dict[str, RecentRecords] = defaultdict(RecentRecords)
     for message in messages:
-        if message.type == Type.RECORD and primary_keys.get(message.record.stream):
-            data = message.record.data
-            key = tuple(str(data.get(path[0])) for path in primary_keys[message.record.stream]) + (data.get(CURSOR_FIELD),)
-            if recent[message.record.stream].seen_before(key):
+        row = record_of(message)
+        if row is not None and primary_keys.get(row.stream):
+            key = tuple(str(row.data.get(path[0])) for path in primary_keys[row.stream]) + (row.data.get(CURSOR_FIELD),)
+            if recent[row.stream].seen_before(key):
                 continue
         yield message
 
@@ -153,11 +152,10 @@ def _report_usage(ledger: CreditLedger, messages: Iterator[AirbyteMessage]) -> I
     records: Counter[str] = Counter()
     for message in messages:
         yield message
-        if message.type == Type.RECORD:
-            stream = message.record.stream
-            records[stream] += 1
-            if records[stream] % PROGRESS_EVERY_RECORDS == 0:
-                yield log(f"Progress: {ledger.get(stream).summary(stream, records[stream])}")
-        elif is_status(message, AirbyteStreamStatus.COMPLETE):
-            stream = message.trace.stream_status.stream_descriptor.name
-            yield log(f"Finished {ledger.get(stream).summary(stream, records[stream])}")
+        row, status = record_of(message), status_of(message)
+        if row is not None:
+            records[row.stream] += 1
+            if records[row.stream] % PROGRESS_EVERY_RECORDS == 0:
+                yield log(f"Progress: {ledger.get(row.stream).summary(row.stream, records[row.stream])}")
+        elif status is not None and status[1] == AirbyteStreamStatus.COMPLETE:
+            yield log(f"Finished {ledger.get(status[0]).summary(status[0], records[status[0]])}")

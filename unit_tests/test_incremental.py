@@ -87,8 +87,8 @@ def test_an_event_id_that_is_not_digits_never_reaches_a_url(buffer, caplog):
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
     records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, fetch)) if m.record]
     assert fetched == ["5"] and [r["id"] for r in records] == ["5"]
-    assert "its id '../organizations' is not a Zoho record id (digits)" in caplog.text
-    assert "its id '1?x=2' is not a Zoho record id (digits)" in caplog.text
+    assert "skipped a Ticket_Update event whose id '../organizations' is not a Zoho record id (digits)" in caplog.text
+    assert "skipped a Ticket_Delete event whose id '1?x=2' is not a Zoho record id (digits)" in caplog.text
 
 
 def test_a_fetched_record_with_another_id_is_not_emitted(buffer, caplog):

@@ -66,8 +66,8 @@ class EventRecords:
             record_id = str(event.payload.get("id") or "")
             if not ZOHO_ID.fullmatch(record_id):
                 # The id becomes part of a URL below: `../organizations` would fetch (and emit) another resource.
-                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event at buffer position {event.position}: "
-                               f"its id {record_id[:40]!r} is not a Zoho record id (digits).")
+                what = f"whose id {record_id[:40]!r} is not a Zoho record id (digits)" if record_id else "without an id"
+                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event {what} (buffer position {event.position}).")
                 continue
             if self._is_delete(event):
                 self._deleted.add(record_id)
