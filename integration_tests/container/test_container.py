@@ -317,13 +317,16 @@ def test_webhook_receiver_serves_https_from_the_image(image, workdir):
                      "--tls-cert", f"{MOUNT}/{cert.name}", "--tls-key", f"{MOUNT}/{key.name}")
     assert started.returncode == 0, started.stderr
     try:
-        deadline, health, validation = time.time() + 120, None, None
-        while time.time() < deadline:
+        deadline, health, validation = time.monotonic() + 120, None, None
+        while time.monotonic() < deadline:
             try:
-                health = requests.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=5)
-                validation = requests.get(f"https://127.0.0.1:{port}{token_path}", verify=str(cert), timeout=5)
+                health = requests.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=30)
+                validation = requests.get(f"https://127.0.0.1:{port}{token_path}", verify=str(cert), timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not up yet: refused before the socket listens, or no answer yet while the receiver starts
+                # behind a listening socket (its connections wait in the backlog).
+                health = validation = None
                 time.sleep(0.5)
         logs = podman("logs", name).stderr
         assert health is not None, f"the receiver never answered on port {port}: {logs}"
