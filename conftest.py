@@ -6,6 +6,12 @@ from unit_tests.webhooks.pg_server import find_pg_bin, start_postgres
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 
+@pytest.fixture(autouse=True)
+def private_token_cache(tmp_path_factory, monkeypatch):
+    """Each test's runs keep access tokens in a cache of their own (token_cache.py), never in the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """One real PostgreSQL server for the whole run (buffer tests create a database each)."""

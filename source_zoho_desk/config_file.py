@@ -1,9 +1,10 @@
-"""Write a changed config back to the file it came from.
+"""Write the config back to the file it came from, after a grant-code exchange only.
 
-On the Airbyte platform the CONNECTOR_CONFIG control message persists new tokens. Run from a shell or PyAirbyte,
-nobody reads that message, and a spent grant code would leave the user with a config that can never work again.
-So when the connector was started with `--config FILE`, the same update is written to FILE (atomically, keeping its
-permissions). A read-only file (a Docker secret mount) is left alone with a warning.
+On the Airbyte platform the CONNECTOR_CONFIG control message persists the new refresh token. Run from a shell or
+PyAirbyte, nobody may read that message, and the spent grant code would leave the user with a config that can never
+work again. So when the connector was started with `--config FILE`, FILE gets the refresh token in place of the
+code (atomically, keeping its permissions). Access tokens never go there (see token_cache.py). A read-only file (a
+Docker secret mount) is left alone with a warning.
 """
 
 from __future__ import annotations

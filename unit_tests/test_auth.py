@@ -173,3 +173,34 @@ def test_the_exchanged_refresh_token_is_written_back_to_the_config_file(tmp_path
     assert saved["credentials"]["refresh_token"] == "1000.refresh-NEW"
     assert "grant_code" not in saved["credentials"]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_refresh_never_rewrites_the_config_file_and_the_next_run_reuses_the_token(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    original = json.dumps(make_config())
+    path.write_text(original)
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, [{"json": token_answer("1000.minted-once")}, {"json": token_answer("1000.second")}])
+        mocker.get(f"{DESK}/departments", **DEPARTMENTS)
+        run_read(make_config(), "departments", config_path=str(path))
+        run_read(make_config(), "departments", config_path=str(path))  # a new run, as a new process would be
+        used = [r.headers["Authorization"] for r in mocker.request_history if r.url.startswith(DESK)]
+
+    assert path.read_text() == original
+    assert len(token_requests(mocker)) == 1
+    assert used == ["Zoho-oauthtoken 1000.minted-once"] * 2
+
+
+def test_an_unreadable_or_expired_cached_token_is_not_used(tmp_path):
+    from source_zoho_desk import token_cache
+    from source_zoho_desk.components.auth import ZohoTokenManager
+
+    config = make_config()
+    entry = token_cache.cache_file(TOKEN_URL, "1000.CLIENT", "1000.refresh-abc")
+    token_cache.save(entry, "1000.expired", (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat())
+    assert token_cache.load(entry) is not None and entry.stat().st_mode & 0o777 == 0o600
+    ZohoTokenManager(config)
+    assert "access_token" not in config["credentials"]
+    entry.write_text("{not json")
+    ZohoTokenManager(config)
+    assert "access_token" not in config["credentials"]

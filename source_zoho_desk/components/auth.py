@@ -9,6 +9,7 @@ authenticator, which stores the access token and its expiry in the config and em
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from dataclasses import InitVar, dataclass
 from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
@@ -23,7 +24,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk import config_file, zoho_hosts
+from source_zoho_desk import config_file, token_cache, zoho_hosts
 
 # Every scope a full sync of the shipped streams needs; one unknown scope fails Zoho's whole authorization,
 # so this list only names real scopes.
@@ -85,8 +86,8 @@ class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
 
     Zoho refresh tokens do not rotate; access tokens last an hour and at most ten may be minted per refresh token
     in ten minutes. So the access token and its expiry live in the config (persisted by the platform through the
-    CONNECTOR_CONFIG message, and written back to a local `--config` file), and one manager serves every stream
-    so parallel streams never mint tokens of their own.
+    CONNECTOR_CONFIG message) and in a local token cache (token_cache.py), and one manager serves every stream so
+    parallel streams never mint tokens of their own.
     """
 
     # Refresh a little early so a token never expires between being read and being used.
@@ -99,6 +100,7 @@ class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
             token_refresh_endpoint=zoho_hosts.token_url(config),
             refresh_request_headers={"Accept": "application/json"},
         )
+        self._reuse_cached_token()
 
     @property
     def _credentials(self) -> MutableMapping[str, Any]:
@@ -194,13 +196,42 @@ class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
             self.access_token = body["access_token"]
             self.set_token_expiry_date(self._extract_token_expiry_date(body))
             self._emit_control_message()
+            # The one time the user's --config file is rewritten: with the code spent, the old file could never work.
+            config_file.write_back(self._connector_config, getattr(self._connector_config, "config_path", None))
+
+    def _cache_file(self) -> Optional[Path]:
+        if not self.get_refresh_token():
+            return None
+        return token_cache.cache_file(self.get_token_refresh_endpoint(), str(self.get_client_id()), self.get_refresh_token())
+
+    def _reuse_cached_token(self) -> None:
+        """Take the token an earlier local run minted, unless the config carries one that is still good."""
+        path = self._cache_file()
+        cached = token_cache.load(path) if path else None
+        if cached is None or not self.token_has_expired():
+            return
+        kept = {key: self._credentials.get(key) for key in ("access_token", "token_expiry_date")}
+        self._credentials["access_token"], self._credentials["token_expiry_date"] = cached
+        try:
+            usable = not self.token_has_expired()
+        except ValueError:  # an unreadable expiry in the cache entry
+            usable = False
+        if usable:
+            add_to_secrets(cached[0])
+            return
+        for key, value in kept.items():  # put the config back as it was
+            if value is None:
+                self._credentials.pop(key, None)
+            else:
+                self._credentials[key] = value
 
     def _emit_control_message(self) -> None:
-        """Airbyte persists the control message; a `--config` file, if the run has one, gets the same update."""
-        config = self._connector_config
-        if getattr(config, "announce_changes", True):
+        """A new token: Airbyte persists it from the control message, a local run from the token cache."""
+        if getattr(self._connector_config, "announce_changes", True):
             super()._emit_control_message()
-        config_file.write_back(config, getattr(config, "config_path", None))
+        path = self._cache_file()
+        if path:
+            token_cache.save(path, self.access_token, str(self._credentials.get("token_expiry_date")))
 
 
 def token_manager(config: MutableMapping[str, Any]) -> ZohoTokenManager:
