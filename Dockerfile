@@ -18,7 +18,7 @@ ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c426
 FROM ${BASE_IMAGE}
 
 LABEL io.airbyte.name=airbyte/source-zoho-desk \
-      io.airbyte.version=0.1.0
+      io.airbyte.version=1.0.0
 
 USER root
 WORKDIR /airbyte/integration_code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +30,7 @@ def test_registry_fields(metadata):
     expected = {
         "name": "Zoho Desk",
         "dockerRepository": "airbyte/source-zoho-desk",
-        "dockerImageTag": "0.1.0",
+        "dockerImageTag": "1.0.0",
         "connectorType": "source",
         "connectorSubtype": "api",
         "releaseStage": "alpha",
@@ -40,7 +39,8 @@ def test_registry_fields(metadata):
         "documentationUrl": "https://docs.airbyte.com/integrations/sources/zoho-desk",
     }
     assert {key: metadata.get(key) for key in expected} == expected
-    assert uuid.UUID(metadata["definitionId"]).version == 4
+    # The registry's existing Zoho Desk source, which this connector replaces (not a second, colliding entry).
+    assert metadata["definitionId"] == "08164461-a3fd-49d5-8185-b83d51013585"
     assert set(metadata["tags"]) == {"language:python", "cdk:low-code"}
     assert metadata["registryOverrides"]["cloud"]["enabled"] is True
     assert metadata["registryOverrides"]["oss"]["enabled"] is True
@@ -50,9 +50,20 @@ def test_registry_fields(metadata):
     assert (REPO / metadata["icon"]).is_file()
 
 
+def test_the_major_version_declares_its_breaking_change(metadata):
+    change = metadata["releases"]["breakingChanges"][metadata["dockerImageTag"]]
+    assert metadata["dockerImageTag"].startswith("1.")
+    assert "list_tickets becomes tickets" in change["message"] and "data_center" in change["message"]
+    guide = REPO / "docs" / "integrations" / "sources" / "zoho-desk-migrations.md"
+    assert change["migrationDocumentationUrl"].endswith("/integrations/sources/zoho-desk-migrations#1.0.0")
+    assert "## Upgrading to 1.0.0" in guide.read_text()
+    changelog = (REPO / "docs" / "integrations" / "sources" / "zoho-desk.md").read_text()
+    assert "| 1.0.0 |" in changelog and "| 0.0.22 | 2025-06-21 |" in changelog and "| 0.0.1 | 2024-10-28 |" in changelog
+
+
 def test_the_version_matches_the_package():
     pyproject = (REPO / "pyproject.toml").read_text()
-    assert re.search(r'^version = "0\.1\.0"$', pyproject, re.M)
+    assert re.search(r'^version = "1\.0\.0"$', pyproject, re.M)
 
 
 def test_suggested_streams_exist(metadata):
