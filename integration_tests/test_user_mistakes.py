@@ -81,3 +81,10 @@ def test_incremental_without_a_webhook_buffer_warns_and_reads_everything(simulat
     assert any(w.startswith("Incremental sync was asked for departments, which can only be read in full") and
                "needs webhook_buffer_url" in w for w in warnings)
     assert len([m for m in messages if m["type"] == "RECORD"]) == len(simulator.store["departments"])
+
+
+def test_version_names_the_package_and_the_cdk(capsys):
+    from importlib.metadata import version
+
+    connector_run.run(["--version"])
+    assert capsys.readouterr().out == f"source-zoho-desk {version('source-zoho-desk')} (airbyte-cdk {version('airbyte-cdk')})\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib.metadata import version
 from typing import Callable, List, NoReturn, Optional, TypeVar
 
 import orjson
@@ -84,6 +85,9 @@ def _refuse(command: str, problem: str) -> NoReturn:
 def run(args: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if args is None else args
     command = args[0] if args else ""
+    if command in ("--version", "version"):
+        print(f"source-zoho-desk {version('source-zoho-desk')} (airbyte-cdk {version('airbyte-cdk')})")
+        return
     config_path = AirbyteEntrypoint.extract_config(args) if command in ("check", "discover", "read") else None
     if config_path:
         try:
