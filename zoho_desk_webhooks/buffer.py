@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Collection, Iterator, TypeVar
 
-from .connection_pool import ConnectionPool
 from .coverage import Interval, uncovered
 from .errors import BufferUnavailable, EventBufferError, InvalidBufferUrl  # noqa: F401 (re-exported)
 from .events import canonical_json, event_key, normalize_event
@@ -117,14 +116,15 @@ class EventBuffer:
     """The buffer's behaviour; subclasses provide the driver-specific hooks at the bottom."""
 
     timestamp_type = "TEXT"
-    driver_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, url: str, *, max_connections: int = 8, acquire_timeout: float = 30.0) -> None:
         self.url = url
-        self._pool = ConnectionPool(self._connect, name=redact_url(url), size=max_connections,
-                                    acquire_timeout=acquire_timeout, driver_errors=self.driver_errors,
-                                    is_broken=self._is_broken)
-        self._with_connection(self._create_schema)
+        self._pool = self._open_pool(max_connections, acquire_timeout)
+        try:
+            self._with_connection(self._create_schema)
+        except BaseException:
+            self.close()  # psycopg_pool's worker threads must not outlive a buffer that failed to open
+            raise
 
     # ---- events -------------------------------------------------------------------------------
 
@@ -372,12 +372,15 @@ class EventBuffer:
     def _query_all(self, sql: str, params: Any = ()) -> list[Any]:
         return self._with_connection(lambda conn: self._execute(conn.cursor(), sql, params).fetchall())
 
-    def _with_connection(self, work: Callable[[Any], T]) -> T:
-        return self._pool.run(work)
-
     # ---- driver hooks -------------------------------------------------------------------------
 
-    def _connect(self) -> Any:
+    def _open_pool(self, size: int, acquire_timeout: float) -> Any:
+        """The connections' pool: at most `size` connections, waiting up to `acquire_timeout` for one; its
+        `close()` closes them."""
+        raise NotImplementedError
+
+    def _with_connection(self, work: Callable[[Any], T]) -> T:
+        """`work(connection)` on a pooled connection; database errors surface as BufferUnavailable."""
         raise NotImplementedError
 
     @contextmanager
@@ -388,9 +391,6 @@ class EventBuffer:
 
     def _before_schema(self, cur: Any) -> None:
         """Serialize concurrent schema creation where the database needs it."""
-
-    def _is_broken(self, conn: Any) -> bool:
-        return False
 
     def _sql(self, sql: str) -> str:
         """Translate the `?` placeholders used above to the driver's style."""

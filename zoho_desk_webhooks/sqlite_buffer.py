@@ -8,17 +8,19 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from .buffer import EventBuffer
+from .connection_pool import ConnectionPool
 from .errors import BufferUnavailable, InvalidBufferUrl
+from .redaction import redact_url
 
 BUSY_TIMEOUT_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class SqliteEventBuffer(EventBuffer):
     timestamp_type = "TEXT"  # fixed-width ISO-8601 UTC, so text order is time order
-    driver_errors = (sqlite3.OperationalError,)
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.path = sqlite_path(url)
@@ -30,6 +32,13 @@ class SqliteEventBuffer(EventBuffer):
             raise BufferUnavailable(f"cannot open {self.path}: directory {directory} is not writable")
         self._write_lock = threading.Lock()
         super().__init__(url, **kwargs)
+
+    def _open_pool(self, size: int, acquire_timeout: float) -> ConnectionPool:
+        return ConnectionPool(self._connect, name=redact_url(self.url), size=size, acquire_timeout=acquire_timeout,
+                              driver_errors=(sqlite3.OperationalError,))
+
+    def _with_connection(self, work: Callable[[Any], T]) -> T:
+        return self._pool.run(work)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions, we issue BEGIN IMMEDIATE ourselves.

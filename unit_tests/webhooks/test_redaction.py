@@ -106,11 +106,38 @@ def test_keyword_conninfo_is_refused_without_its_password():
     ("postgresql://u:s3cret%2Fvalue@127.0.0.1:1/db", "s3cret%2Fvalue"),  # the form written in the URL
 ])
 def test_connect_errors_are_scrubbed_of_the_password(monkeypatch, url, echoed):
-    def connect(*args, **kwargs):  # a driver that quotes the password back, as none should
-        raise psycopg.OperationalError(f'authentication failed for password "{echoed}"')
-
-    monkeypatch.setattr(postgres_buffer.psycopg, "connect", connect)
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(echoing_connect(echoed)))
     with pytest.raises(BufferUnavailable) as caught:
         open_buffer(url)
     assert "s3cret" not in shown(caught.value)
     assert "authentication failed" in str(caught.value)
+
+
+def echoing_connect(echoed):
+    def connect(cls, *args, **kwargs):  # a driver that quotes the password back, as none should
+        raise psycopg.OperationalError(f'authentication failed for password "{echoed}"')
+
+    return connect
+
+
+def test_the_pools_reconnect_errors_are_logged_without_the_password(postgres_server, monkeypatch, caplog):
+    """psycopg_pool reconnects in the background and logs why it could not; those lines must be scrubbed too."""
+    from .conftest import fresh_database
+
+    url = fresh_database(postgres_server).replace("postgres@", f"postgres:{SECRET}@")  # trust auth ignores it
+    buffer = postgres_buffer.PostgresEventBuffer(url, acquire_timeout=1)
+    try:
+        buffer.ping()
+        with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE application_name = 'zoho-desk-webhooks' AND pid <> pg_backend_pid()")
+        monkeypatch.setattr(psycopg.Connection, "connect", classmethod(echoing_connect(SECRET)))
+        with pytest.raises(BufferUnavailable) as caught:
+            buffer.ping()
+        assert "no database connection within 1 s" in str(caught.value)
+    finally:
+        monkeypatch.undo()
+        buffer.close()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "authentication failed" in logged, "the pool logs its connect errors"
+    assert SECRET not in logged and SECRET not in shown(caught.value)
