@@ -1,7 +1,7 @@
 """Verify the `X-ZDesk-JWT` header Zoho Desk sends with every webhook delivery.
 
-RS256 only; keys come from the data center's JWKS URL, cached for a TTL and refetched (at most
-every few seconds) when a token names a key we do not know, which is how key rotation shows up.
+RS256 only; keys come from the data center's JWKS URL through PyJWT's PyJWKClient, cached for a TTL and
+refetched (at most every few seconds) when a token names a key we do not know, which is how key rotation shows up.
 Claims: `iss` = `orgId:<org>`, `aud` = `webhookId:<id>` are required. Zoho's other claims are not
 documented, so `exp`, `iat` and `nbf` are checked when present but not required (`require_exp=True`
 makes `exp` mandatory). Without `exp` a copied token stays valid, and the body is not signed; the
@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 import jwt
-import requests
 
 from .models import Endpoint
 
 log = logging.getLogger(__name__)
+FETCH_ERRORS = (jwt.PyJWTError, ValueError)  # ValueError: a body that is not JSON, which PyJWKClient lets through
 
 class JwtRejected(Exception):
     """The delivery's JWT is not acceptable; `reason` names why (a metric label)."""
@@ -75,65 +75,65 @@ class JwksUnavailable(Exception):
 
 
 class JwksKeys:
-    """RSA public keys of one JWKS URL, by `kid`."""
+    """RSA public keys of one JWKS URL, by `kid`: PyJWKClient fetches, caches and refetches for an unknown kid.
 
-    def __init__(self, url: str, *, ttl: float = 3600.0, refetch_interval: float = 10.0,
-                 timeout: float = 3.0, session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    What it cannot do is kept here: serve the keys it had while the URL fails (keys rotate rarely; it only keeps
+    a set until its TTL), and retry a failed fetch every `refetch_interval` instead of on every delivery.
+    """
+
+    def __init__(self, url: str, *, ttl: float = 3600.0, refetch_interval: float = 10.0, timeout: float = 3.0) -> None:
         self.url = url
-        self._ttl, self._refetch_interval, self._timeout = ttl, refetch_interval, timeout
-        self._session = session or requests.Session()
-        self._clock = clock
-        self._keys: dict[str | None, Any] = {}
-        self._refresh_due = float("-inf")
-        self._last_attempt = float("-inf")
+        self._refetch_interval = refetch_interval
         self._last_error = "JWKS not fetched yet"
-        self._lock = threading.Lock()
+        self._client: jwt.PyJWKClient | None = None
+        try:
+            self._client = jwt.PyJWKClient(url, lifespan=ttl, cooldown_duration=refetch_interval, timeout=timeout,
+                                           headers={"Accept": "application/json"})
+        except jwt.PyJWKClientError as exc:  # not an http(s) URL
+            self._last_error = f"cannot use the JWKS URL {url}: {exc}"
+        self._keys: list[jwt.PyJWK] = []  # of the last set fetched
+        self._retry_at: float | None = None  # set while fetching fails
+        self._lock = threading.Lock()  # concurrent deliveries wait for one fetch instead of each fetching
 
     def key_for(self, kid: str | None) -> Any:
-        # The lock makes concurrent deliveries wait for one fetch instead of each fetching.
         with self._lock:
-            if self._clock() >= self._refresh_due:
-                self._refresh()
+            fresh = self._refresh()
             key = self._lookup(kid)
-            if key is None and self._keys and self._clock() - self._last_attempt >= self._refetch_interval:
-                self._refresh()  # an unknown kid may mean Zoho rotated its keys
-                key = self._lookup(kid)
+            if key is None and fresh and kid is not None:
+                try:
+                    key = self._client.get_signing_key(kid)  # an unknown kid may mean Zoho rotated its keys
+                except FETCH_ERRORS:
+                    key = None
+            if key is None or key.key_type != "RSA":
+                raise UnknownSigningKey(f"no RSA key with kid {kid!r} at {self.url}")
+            return key.key
+
+    def _refresh(self) -> bool:
+        """Load the key set (PyJWKClient fetches only when its cache expired); whether that worked."""
+        if self._client is None or (self._retry_at is not None and time.monotonic() < self._retry_at):
             if not self._keys:
                 raise JwksUnavailable(self._last_error)
-            if key is None:
-                raise UnknownSigningKey(f"no key with kid {kid!r} at {self.url}")
-            return key
-
-    def _lookup(self, kid: str | None) -> Any:
-        if kid is None and len(self._keys) == 1:
-            return next(iter(self._keys.values()))
-        return self._keys.get(kid)
-
-    def _refresh(self) -> None:
-        self._last_attempt = self._clock()
+            return False
         try:
-            self._keys = self._fetch()
-            self._refresh_due = self._last_attempt + self._ttl
-        except JwksUnavailable as exc:
-            # Retry soon, not on every delivery; keys rotate rarely, so keep serving the ones we have.
-            self._last_error = str(exc)
-            self._refresh_due = self._last_attempt + self._refetch_interval
-            if self._keys:
-                log.warning("keeping cached JWKS keys: %s", exc)
+            # After a failure, refresh: PyJWKClient may have cached a set that had no usable key.
+            jwk_set = self._client.get_jwk_set(refresh=self._retry_at is not None)
+            keys = [key for key in jwk_set.keys if key.public_key_use in ("sig", None)]
+            if not any(key.key_type == "RSA" for key in keys):
+                raise ValueError("it has no RSA signing keys")
+        except FETCH_ERRORS as exc:
+            self._last_error = f"cannot load JWKS from {self.url}: {exc}"
+            self._retry_at = time.monotonic() + self._refetch_interval
+            if not self._keys:
+                raise JwksUnavailable(self._last_error) from None
+            log.warning("keeping cached JWKS keys: %s", self._last_error)
+            return False
+        self._keys, self._retry_at = keys, None
+        return True
 
-    def _fetch(self) -> dict[str | None, Any]:
-        try:
-            response = self._session.get(self.url, timeout=self._timeout, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            entries = response.json()["keys"]
-            keys = {jwk.get("kid"): jwt.PyJWK(jwk, algorithm="RS256").key
-                    for jwk in entries if jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig"}
-        except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWKError) as exc:
-            raise JwksUnavailable(f"cannot load JWKS from {self.url}: {exc}") from None
-        if not keys:
-            raise JwksUnavailable(f"JWKS at {self.url} has no RSA signing keys")
-        return keys
+    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:  # PyJWKClient looks keys up by kid only; a token without one is fine if the set has one key
+            return self._keys[0] if len(self._keys) == 1 else None
+        return jwt.PyJWKClient.match_kid(self._keys, kid)
 
 
 class ZohoJwtVerifier:

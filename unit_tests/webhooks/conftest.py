@@ -77,7 +77,7 @@ class Signer:
                 "exp": int(now + expires_in)}
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
-        headers = {"kid": self.kid if kid == "default" else kid}
+        headers = {} if kid is None else {"kid": self.kid if kid == "default" else kid}
         return jwt.encode(body, self.key, algorithm="RS256", headers=headers)
 
 

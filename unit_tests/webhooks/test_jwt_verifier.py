@@ -15,22 +15,30 @@ from zoho_desk_webhooks.models import Endpoint
 from .conftest import ORG, WEBHOOK, Signer, public_jwk
 
 
-class FakeClock:
+class ShiftedMonotonic:
+    """time.monotonic moved forward by the test: PyJWKClient's cache and the verifier's retry window read it."""
+
     def __init__(self) -> None:
-        self.now = 1000.0
+        self._real, self._offset = time.monotonic, 0.0
 
     def __call__(self) -> float:
-        return self.now
+        return self._real() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
+def clock(monkeypatch):
+    shifted = ShiftedMonotonic()
+    monkeypatch.setattr(time, "monotonic", shifted)
+    return shifted
 
 
 @pytest.fixture
 def verifier(jwks, clock):
-    return jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url, ttl=600, refetch_interval=10, clock=clock))
+    # A refetch interval far longer than the test takes, even on a loaded machine; the test skips it with `advance`.
+    return jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url, ttl=600, refetch_interval=60))
 
 
 def test_valid_token_gives_claims(verifier, signer):
@@ -85,7 +93,7 @@ def test_keys_are_cached_for_the_ttl(verifier, signer, jwks, clock):
     for _ in range(3):
         verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
     assert jwks.fetches == 1
-    clock.now += 601
+    clock.advance(601)
     verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
     assert jwks.fetches == 2
 
@@ -94,7 +102,7 @@ def test_unknown_kid_refetches_once_so_rotation_works(verifier, signer, jwks, cl
     verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
     rotated = Signer(other_rsa_key, "zoho-key-2")
     jwks.keys.append(public_jwk(other_rsa_key, rotated.kid))
-    clock.now += 11
+    clock.advance(61)
     verifier.verify(rotated.token(), org_id=ORG, webhook_id=WEBHOOK)
     assert jwks.fetches == 2
     # unknown kids do not trigger a fetch per delivery
@@ -109,12 +117,59 @@ def test_jwks_outage(verifier, signer, jwks, clock):
     with pytest.raises(jv.JwksUnavailable):
         verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
     jwks.fail = False
-    clock.now += 11
+    with pytest.raises(jv.JwksUnavailable):  # a failed fetch is retried after the refetch interval, not per delivery
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 1
+    clock.advance(61)
     verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
-    # once keys are known, an outage at TTL expiry keeps the cached keys
+    assert jwks.fetches == 2
+    # once keys are known, an outage at TTL expiry keeps the cached keys, and is not hit by every delivery
     jwks.fail = True
-    clock.now += 601
+    clock.advance(601)
+    for _ in range(3):
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 3
+    jwks.fail = False
+    clock.advance(61)
     verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert jwks.fetches == 4
+
+
+def test_a_body_that_is_not_a_key_set_is_an_outage(verifier, signer, jwks):
+    jwks.keys = "not a list of keys"
+    with pytest.raises(jv.JwksUnavailable):
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_a_key_set_without_rsa_keys_is_an_outage_and_other_keys_are_never_used(verifier, signer, jwks, clock):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    ec_jwk = {**ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key(), as_dict=True),
+              "kid": "ec-1", "use": "sig"}
+    rsa_keys, jwks.keys = jwks.keys, [ec_jwk]
+    with pytest.raises(jv.JwksUnavailable):
+        verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    jwks.keys = rsa_keys + [ec_jwk]
+    clock.advance(61)
+    verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    with pytest.raises(jv.UnknownSigningKey):
+        verifier.verify(signer.token(kid="ec-1"), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_a_token_without_kid_is_checked_with_the_only_key(verifier, signer, jwks, clock, other_rsa_key):
+    verifier.verify(signer.token(kid=None), org_id=ORG, webhook_id=WEBHOOK)
+    jwks.keys.append(public_jwk(other_rsa_key, "zoho-key-2"))
+    clock.advance(601)
+    with pytest.raises(jv.UnknownSigningKey):  # two keys: which one is meant is unknown
+        verifier.verify(signer.token(kid=None), org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_a_jwks_url_that_is_not_http_is_an_outage(signer):
+    keys = jv.JwksKeys("file:///etc/passwd")
+    with pytest.raises(jv.JwksUnavailable) as caught:
+        jv.ZohoJwtVerifier(keys).verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
+    assert "file:///etc/passwd" in str(caught.value)
 
 
 def test_unreachable_jwks_url(signer):
@@ -140,7 +195,7 @@ def test_exp_and_iat_are_checked_when_present_but_not_required(verifier, signer)
 
 
 def test_require_exp_refuses_a_token_without_exp(jwks, clock, signer):
-    strict = jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url, clock=clock), require_exp=True)
+    strict = jv.ZohoJwtVerifier(jv.JwksKeys(jwks.url), require_exp=True)
     strict.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)
     with pytest.raises(jv.MissingClaim) as caught:
         strict.verify(signer.token(exp=None), org_id=ORG, webhook_id=WEBHOOK)
