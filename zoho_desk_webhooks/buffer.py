@@ -25,7 +25,7 @@ from typing import Any, Callable, Collection, Iterator, TypeVar
 from .coverage import Interval, uncovered
 from .errors import BufferUnavailable, EventBufferError, InvalidBufferUrl  # noqa: F401 (re-exported)
 from .events import canonical_json, event_key, normalize_event
-from .models import Endpoint, StoredEvent
+from .models import Endpoint, OrgHead, StoredEvent
 from .redaction import redact_url  # also imported from here by the connector (incremental.read, webhook_registration)
 
 T = TypeVar("T")
@@ -165,6 +165,16 @@ class EventBuffer:
         """Highest committed position of the org, 0 when it has none."""
         row = self._query_one("SELECT last_position FROM webhook_positions WHERE org_id = ?", (org_id,))
         return 0 if row is None else int(row[0])
+
+    def org_heads(self) -> list[OrgHead]:
+        """Every org's head position, retention mark and newest event's receive time, in one cheap query (the
+        newest event is the one at the head: receive times are taken under the append lock)."""
+        rows = self._query_all(
+            "SELECT p.org_id, p.last_position, p.pruned_through, e.received_at FROM webhook_positions p"
+            " LEFT JOIN webhook_events e ON e.org_id = p.org_id AND e.position = p.last_position ORDER BY p.org_id")
+        return [OrgHead(org_id=org, head_position=int(head), pruned_through=int(pruned),
+                        last_received_at=None if received is None else self._from_db_time(received))
+                for org, head, pruned, received in rows]
 
     def read(self, org_id: str, after: int, event_types: Collection[str] | None = None,
              limit: int = 1000) -> list[StoredEvent]:

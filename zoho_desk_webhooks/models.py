@@ -29,3 +29,14 @@ class Endpoint:
     jwks_url: str
     webhook_id: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrgHead:
+    """Where an org's events stand in the buffer. Positions are gapless and retention deletes a prefix, so the
+    buffer holds exactly the positions (pruned_through, head_position]."""
+
+    org_id: str
+    head_position: int
+    pruned_through: int
+    last_received_at: datetime | None  # when its newest event was received; None once retention removed it

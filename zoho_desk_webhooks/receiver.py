@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from typing import AsyncIterator, Callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import jwt_verifier
@@ -49,9 +50,11 @@ class WebhookReceiver:
         self.heartbeat_seconds = heartbeat_seconds
         self.verifier_factory = verifier_factory
         self.receiver_id = receiver_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.metrics = Metrics(REJECTION_REASONS)
         self.started_at: datetime | None = None
         self.last_heartbeat: datetime | None = None
+        self._created = time.monotonic()
+        self._last_heartbeat_written: float | None = None  # time.monotonic() of the last heartbeat write that worked
+        self.metrics = Metrics(REJECTION_REASONS, heartbeat_age=self._heartbeat_age, org_heads=buffer.org_heads)
         self._unrecorded_refusals: list[tuple[str, str, datetime]] = []  # (org, reason, when) while the buffer is down
         self._clock_offset = timedelta(0)  # buffer clock minus local clock
 
@@ -73,7 +76,8 @@ class WebhookReceiver:
         }, status_code=200 if reachable else 503)
 
     async def metrics_text(self, request: Request) -> Response:
-        return PlainTextResponse(self.metrics.render(), media_type="text/plain; version=0.0.4")
+        body = await run_in_threadpool(self.metrics.render)  # its gauges read the buffer
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def validate(self, request: Request) -> Response:
         """Zoho's validation GET when a webhook is created or its URL changes."""
@@ -189,12 +193,16 @@ class WebhookReceiver:
     def _buffer_time(self) -> datetime:
         return utc_now() + self._clock_offset
 
+    def _heartbeat_age(self) -> float:
+        written = self._created if self._last_heartbeat_written is None else self._last_heartbeat_written
+        return time.monotonic() - written
+
     async def _beat(self, stopped: bool = False) -> None:
         await self._read_buffer_clock()
         now = self._buffer_time()
         try:
             await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
-            self.last_heartbeat = now
+            self.last_heartbeat, self._last_heartbeat_written = now, time.monotonic()
             await self._record_refusals()
         except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap
             log.warning("heartbeat failed: %s", exc)

@@ -102,6 +102,22 @@ def test_prune_keeps_positions_and_reports_pruned_through(buffer):
     assert buffer.pruned_through("nobody") == 0
 
 
+def test_org_heads_give_head_retention_and_newest_receive_time(buffer):
+    assert buffer.org_heads() == []
+    before = datetime.now(timezone.utc)
+    buffer.append(ORG, [make_event(i) for i in range(1, 4)])
+    buffer.append("other", [make_event(1, org="other")])
+    after = datetime.now(timezone.utc)
+    buffer.prune(ORG, before_position=3)
+    heads = {head.org_id: head for head in buffer.org_heads()}
+    assert (heads[ORG].head_position, heads[ORG].pruned_through) == (3, 2)
+    assert before <= heads[ORG].last_received_at <= after
+    assert heads[ORG].last_received_at == buffer.read(ORG, 2)[0].received_at
+    assert (heads["other"].head_position, heads["other"].pruned_through) == (1, 0)
+    buffer.prune(ORG, before_position=4)
+    assert buffer.org_heads()[0].org_id == ORG and buffer.org_heads()[0].last_received_at is None
+
+
 def test_prune_older_than_uses_receive_time(buffer):
     buffer.append(ORG, [make_event(1), make_event(2)])
     buffer.append("other", [make_event(1, org="other")])

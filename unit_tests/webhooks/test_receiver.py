@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 
 import pytest
 from starlette.testclient import TestClient
@@ -205,16 +206,103 @@ def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
     assert health.status_code == 503 and health.json()["buffer_reachable"] is False
 
 
+def scrape(client):
+    """/metrics, parsed by prometheus_client: {(sample name, labels as a sorted tuple): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text) for sample in family.samples}
+
+
 def test_metrics_are_prometheus_text(sqlite_buffer, jwks, signer):
     client, path, _ = start(sqlite_buffer, jwks)
     post(client, path, [make_event(1)], signer.token())
     post(client, path, [make_event(1)], None)
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    lines = response.text.splitlines()
+    lines = client.get("/metrics").text.splitlines()
     assert "# TYPE zoho_desk_webhook_events_stored_total counter" in lines
-    assert "zoho_desk_webhook_requests_received_total 2" in lines
-    assert "zoho_desk_webhook_events_stored_total 1" in lines
-    assert 'zoho_desk_webhook_requests_rejected_total{reason="missing_jwt"} 1' in lines
-    assert 'zoho_desk_webhook_requests_rejected_total{reason="too_large"} 0' in lines
+    samples = scrape(client)
+    assert samples[("zoho_desk_webhook_requests_received_total", ())] == 2
+    assert samples[("zoho_desk_webhook_events_stored_total", ())] == 1
+    assert samples[("zoho_desk_webhook_requests_rejected_total", (("reason", "missing_jwt"),))] == 1
+    assert samples[("zoho_desk_webhook_requests_rejected_total", (("reason", "too_large"),))] == 0
+
+
+def test_each_receiver_has_its_own_metrics(sqlite_buffer, jwks, signer):
+    first, path, _ = start(sqlite_buffer, jwks)
+    second = TestClient(create_app(sqlite_buffer, heartbeat_seconds=None))
+    post(first, path, [make_event(1)], signer.token())
+    assert scrape(first)[("zoho_desk_webhook_requests_received_total", ())] == 1
+    assert scrape(second)[("zoho_desk_webhook_requests_received_total", ())] == 0
+
+
+def test_buffer_gauges_show_each_orgs_head_held_events_and_newest_receive_time(buffer, jwks, signer):
+    client, path, _ = start(buffer, jwks)
+    before = dt.datetime.now(dt.timezone.utc).timestamp()
+    assert post(client, path, [make_event(1), make_event(2)], signer.token()).json() == {"stored": 2, "duplicates": 0}
+    assert post(client, path, [make_event(2), make_event(3)], signer.token()).json() == {"stored": 1, "duplicates": 1}
+    after = dt.datetime.now(dt.timezone.utc).timestamp()
+    buffer.append("other-org", [make_event(1, org="other-org")])
+    org = (("org_id", ORG),)
+    samples = scrape(client)
+    assert samples[("zoho_desk_webhook_buffer_head_position", org)] == 3
+    assert samples[("zoho_desk_webhook_buffer_events", org)] == 3
+    assert before - 1 <= samples[("zoho_desk_webhook_buffer_last_event_received_timestamp_seconds", org)] <= after + 1
+    assert samples[("zoho_desk_webhook_buffer_head_position", (("org_id", "other-org"),))] == 1
+    buffer.prune(ORG, before_position=3)  # retention: positions 1 and 2 go
+    samples = scrape(client)
+    assert (samples[("zoho_desk_webhook_buffer_head_position", org)],
+            samples[("zoho_desk_webhook_buffer_events", org)]) == (3, 1)
+    buffer.prune(ORG, before_position=4)
+    assert ("zoho_desk_webhook_buffer_last_event_received_timestamp_seconds", org) not in scrape(client)
+
+
+def test_metrics_answer_without_the_buffer_gauges_while_the_buffer_is_down(tmp_path, jwks, signer):
+    buffer = open_buffer(f"sqlite:///{tmp_path}/gone.db")
+    client, path, _ = start(buffer, jwks)
+    post(client, path, [make_event(1)], signer.token())
+    buffer.close()
+    samples = scrape(client)
+    assert samples[("zoho_desk_webhook_events_stored_total", ())] == 1
+    assert not [name for name, _ in samples if name.startswith("zoho_desk_webhook_buffer_")]
+
+
+def test_heartbeat_age_counts_from_the_last_heartbeat_that_was_written(sqlite_buffer, jwks, monkeypatch):
+    age = ("zoho_desk_webhook_heartbeat_age_seconds", ())
+    entered = time.monotonic()
+    with TestClient(create_app(sqlite_buffer, heartbeat_seconds=60)) as client:  # the first heartbeat is written on start
+        written = time.monotonic()
+        assert 0 <= scrape(client)[age] <= time.monotonic() - entered
+        receiver = client.app.state.receiver
+        monkeypatch.setattr(sqlite_buffer, "record_heartbeat", failing("database or disk is full"))
+        asyncio.run(receiver._beat())  # a heartbeat that is not written does not reset the age
+        wait_until(lambda: time.monotonic() - written > 1.0)
+        assert scrape(client)[age] > 1.0
+        monkeypatch.undo()
+        rewritten = time.monotonic()
+        asyncio.run(receiver._beat())
+        assert scrape(client)[age] <= time.monotonic() - rewritten
+
+
+def test_heartbeat_age_counts_from_the_start_while_no_heartbeat_was_written(sqlite_buffer):
+    created = time.monotonic()
+    client = TestClient(create_app(sqlite_buffer, heartbeat_seconds=None))
+    wait_until(lambda: time.monotonic() - created > 0.5)
+    assert scrape(client)[("zoho_desk_webhook_heartbeat_age_seconds", ())] > 0.5
+
+
+def failing(message):
+    def fail(*args, **kwargs):
+        raise BufferUnavailable(message)
+
+    return fail
+
+
+def wait_until(condition, timeout=30.0):
+    """Poll `condition` until it holds; fail after a generous deadline (the CI machine is a loaded 2-core box)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
