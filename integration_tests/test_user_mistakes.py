@@ -79,7 +79,7 @@ def test_incremental_without_a_webhook_buffer_warns_and_reads_everything(simulat
     warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
     assert code == 0
     assert any(w.startswith("Incremental sync was asked for departments, which can only be read in full") and
-               "needs webhook_buffer_url" in w for w in warnings)
+               "need webhook_buffer_url" in w for w in warnings)
     assert len([m for m in messages if m["type"] == "RECORD"]) == len(simulator.store["departments"])
 
 

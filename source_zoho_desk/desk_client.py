@@ -1,114 +1,150 @@
-"""A small Zoho Desk HTTP client for the calls outside the manifest's streams: `check`, fetching a record by id
-for a webhook event, and managing webhooks. Same auth and hosts as the streams; bounded retries."""
+"""The one HTTP client for Zoho Desk calls outside the manifest's streams: `check`, the incremental reads' fetch by
+id, search and recycle-bin pages, and the webhook commands (register, list, delete).
+
+It is the CDK's HttpClient with what the manifest declares for the streams: the requester's headers and timeouts,
+its error handler (Zoho's answers judged by zoho_errors.py, the same retries, waits and Retry-After cap) and its
+OAuth authenticator. One difference, on purpose: a stream's refusal ends the stream with the table's sentence, while
+a caller here often says more (which webhook scope is missing), so refusals come back as answers and `refusal()`
+turns one into the table's error.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
-import time
-from typing import Any, Dict, List, Mapping, MutableMapping, Optional
+from dataclasses import replace
+from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Union
 
 import requests
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.interpolation.interpolated_mapping import InterpolatedMapping
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    CustomErrorHandler as CustomErrorHandlerModel,
+)
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.streams.http import HttpClient
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler, ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk import zoho_hosts
-from source_zoho_desk.components.auth import token_manager
+from source_zoho_desk import packaged_manifest, zoho_hosts
+from source_zoho_desk.components.auth import ZohoOAuthAuthenticator
+from source_zoho_desk.components.error_handler import ZohoErrorHandler
+from source_zoho_desk.zoho_errors import Do, Verdict, judge, json_body
 
-RETRIES = 4
-# 403 codes that refuse the whole module rather than one record.
-ACCOUNT_WIDE_REFUSALS = frozenset({"SCOPE_MISMATCH", "OAUTH_ORG_MISMATCH", "LICENSE_ACCESS_LIMITED"})
+__all__ = ["DeskClient", "json_body"]
+
 logger = logging.getLogger("airbyte")
+# The CDK client's own logs (retries, give-ups) join the connector's log in a sync. A webhook command configures no
+# logging; there its errors are the one line the command prints, not a second copy on stderr.
+_HTTP_LOGGER = logging.getLogger("airbyte.zoho_desk_client")
+_HTTP_LOGGER.addHandler(logging.NullHandler())
 
 
 class DeskClient:
-    def __init__(self, config: MutableMapping[str, Any], *, session: Optional[requests.Session] = None) -> None:
+    def __init__(self, config: MutableMapping[str, Any]) -> None:
         self._config = config
-        self._tokens = token_manager(config)
-        self._session = session or requests.Session()
         self.base_url = zoho_hosts.desk_api_base(config)
+        definitions = packaged_manifest.definitions()
+        requester = definitions["requester"]
+        self._scopes: Mapping[str, str] = definitions["scopes"]
+        self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)
+        self._headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
+        self._http = HttpClient(
+            name="zoho_desk",
+            logger=_HTTP_LOGGER,
+            error_handler=_RefusalsComeBack(self._handler),
+            backoff_strategy=self._handler.backoff_strategies,
+            authenticator=ZohoOAuthAuthenticator(config=config, parameters={}),
+            request_timeout=(requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"]),
+        )
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Sends one Desk call; refreshes the token once on 401 and waits out 429/5xx a few times.
-        Token problems raise the same AirbyteTracedException the streams raise."""
-        refreshed = False
-        for attempt in range(RETRIES + 1):
-            headers = {
-                "Authorization": f"Zoho-oauthtoken {self._tokens.get_access_token()}",
-                "orgId": str(self._config["org_id"]),
-                "Accept": "application/json",
-                **kwargs.pop("headers", {}),
-            }
-            response = self._session.request(method, f"{self.base_url}/{path.lstrip('/')}", headers=headers, timeout=60, **kwargs)
-            if response.status_code == 401 and _error_code(response) == "INVALID_OAUTH" and not refreshed:
-                self._tokens.refresh_and_set_access_token()
-                refreshed = True
-                continue
-            retryable = response.status_code >= 500 or (
-                response.status_code == 429 and _error_code(response) != "THRESHOLD_EXCEEDED"
-            )
-            if retryable and attempt < RETRIES:
-                time.sleep(_wait_seconds(response, attempt))
-                continue
-            return response
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> requests.Response:
+        """Sends one Desk call under the manifest's policy and returns Zoho's final answer: a success, or a refusal
+        for the caller to phrase (see `refusal`). Token problems, spent retries and an unreachable host raise the
+        AirbyteTracedException a stream would raise."""
+        _, response = self._http.send_request(
+            method.upper(),
+            f"{self.base_url}/{path.lstrip('/')}",
+            request_kwargs={},
+            headers={**self._headers, **(headers or {})},
+            params=dict(params or {}),
+            json=json,
+        )
         return response
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> requests.Response:
         return self.request("GET", path, params=params)
 
+    def refusal(self, response: requests.Response, *, stream: str, scopes: Optional[str] = None) -> Optional[AirbyteTracedException]:
+        """The table's error for a final answer that is not a success, phrased for `stream`; None for a success."""
+        verdict = judge(response, longest_wait=self._handler.longest_wait)
+        return None if verdict is None else self._failure(verdict, stream, scopes)
+
     def get_record(self, path: str, record_id: str) -> Optional[Dict[str, Any]]:
-        """The record at `path/record_id`, or None when Zoho no longer has it or will not show this one record."""
+        """The record at `path/record_id`, or None when Zoho no longer has it or will not show this one record (the
+        table's `one_record` column): failing would block every later event of the stream for good."""
         what = f"{path}/{record_id}"
         response = self.get(what)
-        if response.status_code == 404:
-            return None
-        code = _error_code(response)
-        if response.status_code == 403 and code in ACCOUNT_WIDE_REFUSALS:
-            raise AirbyteTracedException(
-                message=f"Zoho Desk refused to read {path} ({code}): the authorizing user or the token's scopes do not "
-                f"cover this module. Re-authenticate with the scopes the stream needs (see check), or deselect it.",
-                failure_type=FailureType.config_error,
-            )
-        if response.status_code in (403, 422):
-            # This one record is out of the user's reach (another department, spam, trash...). The API snapshot
-            # cannot show it either; failing instead would block every later event of the stream for good.
-            logger.warning(f"Skipped {what}: Zoho Desk answered HTTP {response.status_code} ({code or 'no error code'}) "
-                           "when the connector fetched it for a webhook event.")
-            return None
-        return _json_or_raise(response, what)
+        verdict = judge(response, reads_one_record=True, longest_wait=self._handler.longest_wait)
+        if verdict is None:
+            return json_body(response)
+        if verdict.does is not Do.IGNORE:
+            raise self._failure(verdict, path)
+        if response.status_code != 404:
+            logger.warning(verdict.skip_note(what))
+        return None
 
-    def list_page(self, path: str, offset: int, limit: int) -> List[Dict[str, Any]]:
-        """One page of a Zoho list (`from`/`limit`); Zoho answers an empty page with 204 and no body."""
-        response = self.get(path, params={"from": offset, "limit": limit})
-        if response.status_code == 204:
-            return []
-        return list(_json_or_raise(response, path).get("data", []))
+    def list_page(self, path: str, offset: int, limit: int, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+        """One page of a Zoho list or search (`from`/`limit`, plus `params`); Zoho answers an empty page with 204."""
+        response = self.get(path, params={**(params or {}), "from": offset, "limit": limit})
+        failure = self.refusal(response, stream=path.split("/")[0])
+        if failure is not None:
+            raise failure
+        rows = json_body(response).get("data")
+        return list(rows) if isinstance(rows, list) else []
 
-
-def _json_or_raise(response: requests.Response, what: str) -> Dict[str, Any]:
-    if response.status_code != 200:
-        raise AirbyteTracedException(
-            message=f"Zoho Desk answered HTTP {response.status_code} ({_error_code(response) or 'no error code'}) for {what}.",
-            internal_message=response.text[:500],
-            failure_type=FailureType.transient_error,
+    def _failure(self, verdict: Verdict, stream: str, scopes: Optional[str] = None) -> AirbyteTracedException:
+        return verdict.failure(
+            self._config,
+            stream=stream,
+            scopes=self._scopes.get(stream, "") if scopes is None else scopes,
+            required_scopes=self._handler.required_scopes,
         )
-    return response.json()
 
 
-def json_body(response: requests.Response) -> Dict[str, Any]:
-    """The answer's JSON object, or {} for an empty, non-JSON or non-object body (Zoho's 204s, proxies' HTML)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+class _RefusalsComeBack(ErrorHandler):
+    """The manifest's handler, except that a refusal is handed back to the DeskClient's caller instead of raised,
+    and a rate limit is waited out without the stream status message a stream would print (stdout is a person's
+    here, or a stream's whose status the client does not own)."""
+
+    def __init__(self, handler: ZohoErrorHandler) -> None:
+        self._handler = handler
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self._handler.max_retries  # type: ignore[return-value]
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self._handler.max_time
+
+    def interpret_response(self, response: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+        resolution = self._handler.interpret_response(response)
+        if resolution.response_action == ResponseAction.RATE_LIMITED:
+            return replace(resolution, response_action=ResponseAction.RETRY)
+        if resolution.response_action == ResponseAction.FAIL and isinstance(response, requests.Response):
+            return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=f"Zoho Desk answered HTTP {response.status_code}.")
+        return resolution
 
 
-def _error_code(response: requests.Response) -> str:
-    return str(json_body(response).get("errorCode", ""))
-
-
-def _wait_seconds(response: requests.Response, attempt: int) -> float:
-    try:
-        return min(float(response.headers["Retry-After"]), 60.0)
-    except (KeyError, ValueError):
-        return min(2.0 ** attempt, 30.0)
+def _manifest_error_handler(definition: Mapping[str, Any], config: Mapping[str, Any]) -> ZohoErrorHandler:
+    handler = ModelToComponentFactory().create_component(CustomErrorHandlerModel, copy.deepcopy(dict(definition)), config)
+    assert isinstance(handler, ZohoErrorHandler), "definitions.error_handlers.default must be a ZohoErrorHandler"
+    return handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict, deque
-from typing import Any, Deque, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Deque, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -27,7 +27,7 @@ from source_zoho_desk.components.credits import CreditLedger
 from source_zoho_desk.connector_config import ConnectorConfig
 from source_zoho_desk.messages import log, record_of, status_of
 from source_zoho_desk.incremental.read import buffer_problem, read_incremental
-from source_zoho_desk.incremental.streams import CURSOR_FIELD, WebhookStream
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream, incremental_mode, incremental_streams, readers
 
 PROGRESS_EVERY_RECORDS = 5000
 # How many recent keys per stream are remembered to drop rows repeated by overlapping pages: far more than any
@@ -96,40 +96,43 @@ class SourceZohoDesk(YamlDeclarativeSource):
         yield from _report_usage(self._run_config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        """Streams with Zoho webhook events offer incremental sync once a webhook buffer is configured."""
+        """Streams that Zoho's search lists by modified time, or whose webhook events a configured buffer holds,
+        offer incremental sync."""
         catalog = super().discover(logger, config)
+        polled, followed = self._incremental_readers()
         for stream in catalog.streams:
-            if stream.name in self._webhook_streams():
+            if stream.name in polled or stream.name in followed:
                 stream.supported_sync_modes = [SyncMode.full_refresh, SyncMode.incremental]
                 stream.source_defined_cursor = True
                 stream.default_cursor_field = [CURSOR_FIELD]
         return catalog
 
-    def _webhook_streams(self) -> Dict[str, WebhookStream]:
-        if not self._config.get("webhook_buffer_url"):
-            return {}
-        definitions = self.resolved_manifest["definitions"]["webhook_streams"]
-        return {name: WebhookStream.from_manifest(name, definition) for name, definition in definitions.items()}
+    def _incremental_readers(self) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
+        polled, followed = readers(incremental_streams(self.resolved_manifest["definitions"]), incremental_mode(self._config))
+        return polled, (followed if self._config.get("webhook_buffer_url") else {})
 
     def _read_streams(
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: List[AirbyteStateMessage]
     ) -> Iterator[AirbyteMessage]:
-        webhook_streams = self._webhook_streams()
+        polled, followed = self._incremental_readers()
         incremental = [s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental]
-        followed = [name for name in incremental if name in webhook_streams]
-        if len(followed) < len(incremental):
+        full_only = [name for name in incremental if name not in polled and name not in followed]
+        if full_only:
             yield log(
-                f"Incremental sync was asked for {', '.join(n for n in incremental if n not in followed)}, which can only "
-                "be read in full: incremental sync follows Zoho Desk webhooks, so it needs webhook_buffer_url (see the "
-                f"docs' webhook section) and covers {', '.join(self.resolved_manifest['definitions']['webhook_streams'])}. "
+                f"Incremental sync was asked for {', '.join(full_only)}, which can only be read in full with this config "
+                f"(incremental_mode {incremental_mode(self._config)}): Zoho's search lists "
+                f"{', '.join(polled) or 'no stream'} by modified time, and webhook events need webhook_buffer_url. "
                 "Every record is read on each sync.",
                 level=Level.WARN,
             )
-        if not followed:
+        to_poll = [name for name in incremental if name in polled]
+        to_follow = [name for name in incremental if name in followed]
+        if not to_poll and not to_follow:
             yield from super().read(logger, config, catalog, state)
             return
         yield from read_incremental(
-            self._run_config, catalog, state, webhook_streams, followed, lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state)
+            self._run_config, catalog, state, {**polled, **followed}, to_poll, to_follow,
+            lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state),
         )
 
 

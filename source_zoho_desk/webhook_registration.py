@@ -144,7 +144,7 @@ def delete_command(args: argparse.Namespace) -> int:
 # ---- pieces -------------------------------------------------------------------------------------
 
 def subscriptions_of(stream_names: list[str]) -> dict[str, Any]:
-    """Zoho's `subscriptions` body for the streams: each stream's events from the manifest's `webhook_streams`."""
+    """Zoho's `subscriptions` body for the streams: each stream's events from the manifest's `incremental_streams`."""
     streams = packaged_webhook_streams()
     return {event: ({"includePrevState": True} if event in PREV_STATE_EVENTS else None)
             for name in stream_names for event in streams[name].event_types}

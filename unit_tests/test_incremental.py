@@ -10,11 +10,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.incremental.drain import EventRecords, drain, event_time_iso
 from source_zoho_desk.incremental.plan import StreamPlan, plan_stream
-from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD, WebhookStream
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD, IncrementalStream
 from zoho_desk_webhooks.buffer import open_buffer
 
 ORG = "60053464097"
-TICKETS = WebhookStream("tickets", ("Ticket_Add", "Ticket_Update", "Ticket_Delete"), "tickets", ("id", "modifiedTime", "subject", "status"), "Tickets")
+TICKETS = IncrementalStream("tickets", ("Ticket_Add", "Ticket_Update", "Ticket_Delete"), "tickets", ("id", "modifiedTime", "subject", "status"), "Tickets")
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 
@@ -174,8 +174,9 @@ def test_the_recycle_bin_yields_recent_deletes_of_the_stream_type_only():
 
     rows = [{"id": str(i), "type": "Tickets", "deletedTime": f"2026-11-01T1{i % 3}:00:00.000Z"} for i in range(100)]
     rows += [{"id": "500", "type": "Contacts", "deletedTime": "2026-11-01T12:00:00.000Z"}]
+    rows[2]["type"] = ["Tickets"]  # the shape of Zoho's spec example; a string is seen too
     pages = {0: rows[:100], 100: rows[100:]}
-    deletes = list(recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), cursor=42))
+    deletes = list(recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), lambda _: 42))
     assert {d["id"] for d in deletes} == {str(i) for i in range(100) if i % 3 == 2}
     assert all(d[CURSOR_FIELD] == 42 and d[DELETED_AT_FIELD] == "2026-11-01T12:00:00.000Z" for d in deletes)
 

@@ -19,7 +19,7 @@ from source_zoho_desk.incremental.state import iso, parse_time, state_message, u
 from source_zoho_desk.incremental.streams import (
     CURSOR_FIELD,
     DELETED_AT_FIELD,
-    WebhookStream,
+    IncrementalStream,
 )
 from zoho_desk_webhooks.buffer import EventBuffer
 from zoho_desk_webhooks.coverage import COVERAGE_GRACE
@@ -114,12 +114,17 @@ class EventRecords:
 
 
 def recycle_bin_deletes(
-    list_page: Callable[[int], List[Dict[str, Any]]], stream: WebhookStream, since: datetime, cursor: int
+    list_page: Callable[[int], List[Dict[str, Any]]],
+    stream: IncrementalStream,
+    since: datetime,
+    cursor_of: Callable[[datetime], int],
 ) -> Iterator[Dict[str, Any]]:
-    """Delete records for the stream's entries in Zoho's recycle bin deleted at or after `since`.
+    """Delete records for the stream's entries in Zoho's recycle bin deleted at or after `since`; `cursor_of` gives
+    a delete's `_ab_cdc_cursor` from its deletion time.
 
-    The bin keeps deleted tickets for 60 days. Its sort parameters are not certain, so every page is read (the bin
-    is small next to the tickets) and filtered here."""
+    The bin keeps deleted records for 60 days. Its sort parameters are not certain, so every page is read (the bin
+    is small next to the tickets) and filtered here. Zoho's spec shows `type` as a list (`["Tickets"]`); a plain
+    string is accepted too."""
     if not stream.recycle_bin_type:
         return
     offset = 0
@@ -127,8 +132,10 @@ def recycle_bin_deletes(
         rows = list_page(offset)
         for row in rows:
             deleted = parse_time(row.get("deletedTime"))
-            if row.get("type") == stream.recycle_bin_type and deleted is not None and deleted >= since - COVERAGE_GRACE:
-                yield {"id": str(row["id"]), DELETED_AT_FIELD: iso(deleted), CURSOR_FIELD: cursor}
+            kind = row.get("type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if stream.recycle_bin_type in kinds and deleted is not None and deleted >= since - COVERAGE_GRACE:
+                yield {"id": str(row["id"]), DELETED_AT_FIELD: iso(deleted), CURSOR_FIELD: cursor_of(deleted)}
         if len(rows) < RECYCLE_BIN_PAGE:
             return
         offset += len(rows)

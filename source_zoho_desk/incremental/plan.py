@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Mapping, Optional, Tuple
 
 from source_zoho_desk.incremental.state import iso, parse_time, state_int
-from source_zoho_desk.incremental.streams import WebhookStream
+from source_zoho_desk.incremental.streams import IncrementalStream
 from zoho_desk_webhooks.buffer import EventBuffer
 from zoho_desk_webhooks.coverage import COVERAGE_GRACE
 
@@ -24,7 +24,7 @@ logger = logging.getLogger("airbyte")
 
 @dataclass(frozen=True)
 class StreamPlan:
-    stream: WebhookStream
+    stream: IncrementalStream
     drain_from: int
     needs_snapshot: bool
     coverage_since: datetime
@@ -47,7 +47,7 @@ class StreamPlan:
 
 
 def plan_stream(
-    stream: WebhookStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
+    stream: IncrementalStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
 ) -> StreamPlan:
     """Drain from the saved position when nothing can have been missed since; otherwise snapshot first."""
     state = state or {}

@@ -10,13 +10,17 @@ past a page boundary. Rows at the boundary millisecond are asked again and dropp
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set
 
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import AirbyteMessage, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk.incremental.state import iso, parse_time
+from source_zoho_desk.incremental.drain import recycle_bin_deletes
+from source_zoho_desk.incremental.state import iso, parse_time, state_int, stream_state_message
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream
+from source_zoho_desk.messages import record
 
 logger = logging.getLogger("airbyte")
 
@@ -68,3 +72,63 @@ def version_cursor(record: Dict[str, Any], floor: int, time_field: str = "modifi
     ranks higher, but never below `floor` (one more than any cursor emitted before, e.g. by the webhook drain)."""
     moment: Optional[datetime] = parse_time(record.get(time_field))
     return max(int(moment.timestamp() * 1000) if moment else 0, floor)
+
+
+# Each poll starts this long before the last one ended: Zoho's search index may lag a little behind writes, and the
+# connector's clock may differ from Zoho's. Rows read twice carry the same cursor, so a destination keeps one.
+POLL_LOOKBACK = timedelta(minutes=10)
+# A first poll with no start_date lists everything Zoho has.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+STATE_EVERY_RECORDS = 1000
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    stream: IncrementalStream
+    since: datetime  # the first modification time to list, lookback included
+    deletes_since: Optional[datetime]  # None on a first poll: the destination holds nothing to delete yet
+    cursor_floor: int  # one more than any cursor emitted by another mode before
+
+    def state(self, modified_since: datetime) -> Dict[str, Any]:
+        blob: Dict[str, Any] = {"modified_since": iso(modified_since)}
+        if self.cursor_floor:
+            blob["cursor_floor"] = self.cursor_floor
+        return blob
+
+
+def plan_poll(stream: IncrementalStream, state: Optional[Mapping[str, Any]], start_date: Optional[datetime]) -> PollPlan:
+    """From the last poll's end; or, after webhook syncs, from the last moment the webhook state covered."""
+    state = state or {}
+    polled_until = parse_time(state.get("modified_since"))
+    if polled_until is not None:
+        since = polled_until - POLL_LOOKBACK
+        return PollPlan(stream, since, since, state_int(state, "cursor_floor") or 0)
+    covered_until, position = parse_time(state.get("covered_until")), state_int(state, "position")
+    if covered_until is not None and position is not None:
+        since = covered_until - POLL_LOOKBACK
+        logger.info(f"{stream.name}: switching from webhook events to polling; listing changes since {iso(since)}.")
+        # Webhook cursors were buffer positions (plus an offset): polled versions must rank above all of them.
+        return PollPlan(stream, since, since, (state_int(state, "cursor_offset") or 0) + position + 1)
+    return PollPlan(stream, start_date or EARLIEST, None, 0)
+
+
+def poll(
+    plan: PollPlan, search: SearchPage, recycle_bin_page: Callable[[int], List[Dict[str, Any]]], now: datetime
+) -> Iterator[AirbyteMessage]:
+    """The deletes since the plan's moment, then every row modified since it, with checkpoints on the way."""
+    name = plan.stream.name
+    if plan.deletes_since is not None:
+        for deleted in recycle_bin_deletes(recycle_bin_page, plan.stream, plan.deletes_since,
+                                           lambda moment: max(int(moment.timestamp() * 1000), plan.cursor_floor)):
+            yield record(name, deleted)
+    emitted = 0
+    for row in modified_rows(search, plan.since, now, name):
+        row[CURSOR_FIELD] = version_cursor(row, plan.cursor_floor)
+        yield record(name, row)
+        emitted += 1
+        modified = parse_time(row.get("modifiedTime"))
+        if emitted % STATE_EVERY_RECORDS == 0 and modified is not None:
+            # Rows come in modification order: everything before this one is read. A resumed sync starts here.
+            yield stream_state_message(name, plan.state(modified + POLL_LOOKBACK))
+    yield stream_state_message(name, plan.state(now))
+    logger.info(f"{name}: {emitted:,} records modified since {iso(plan.since)}, from Zoho's search.")

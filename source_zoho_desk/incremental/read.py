@@ -1,10 +1,11 @@
-"""The one entry point of incremental reads: plan each followed stream, drain those that need no snapshot, run the
-API reads (snapshots and every other stream) in one pass of the CDK's concurrent read, then drain the snapshotted
-streams. A stream is COMPLETE only after its drain."""
+"""The one entry point of incremental reads. Polled streams list their changes from Zoho's search (polling.py).
+Streams that follow webhooks are planned, drained when they need no snapshot, snapshotted in the same pass of the
+CDK's concurrent read as every other stream, then drained. A stream is COMPLETE only after its drain."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Mapping, MutableMapping, Optional
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -23,8 +24,10 @@ from source_zoho_desk.incremental.drain import (
     recycle_bin_deletes,
 )
 from source_zoho_desk.incremental.plan import StreamPlan, plan_stream
+from source_zoho_desk.incremental.polling import SearchPage, plan_poll, poll
 from source_zoho_desk.incremental.snapshot import api_catalog, stamped
-from source_zoho_desk.incremental.streams import WebhookStream
+from source_zoho_desk.incremental.state import iso, parse_time, utc_now
+from source_zoho_desk.incremental.streams import IncrementalStream
 from source_zoho_desk.messages import record, status
 from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
 from zoho_desk_webhooks.errors import EventBufferError
@@ -36,23 +39,61 @@ def read_incremental(
     config: MutableMapping[str, Any],
     catalog: ConfiguredAirbyteCatalog,
     state: List[AirbyteStateMessage],
-    webhook_streams: Mapping[str, WebhookStream],
+    streams: Mapping[str, IncrementalStream],
+    polled: List[str],
     followed: List[str],
     api_read: ApiRead,
 ) -> Iterator[AirbyteMessage]:
-    """`followed` streams come from the buffer (after a snapshot through `api_read` when needed); the rest of the
-    catalog is read through `api_read` as usual."""
-    org_id = str(config["org_id"])
+    """`polled` streams come from Zoho's search, `followed` streams from the webhook buffer (after a snapshot
+    through `api_read` when needed); the rest of the catalog is read through `api_read` as usual."""
     saved = {m.stream.stream_descriptor.name: m.stream.stream_state.__dict__ for m in state if m.stream and m.stream.stream_state}
+    client = DeskClient(config)
+    start_date = parse_time(config.get("start_date"))
+    for name in polled:
+        plan = plan_poll(streams[name], saved.get(name), start_date)
+        yield status(name, AirbyteStreamStatus.STARTED)
+        yield status(name, AirbyteStreamStatus.RUNNING)
+        yield from poll(plan, search_pages(client, streams[name]), recycle_bin_pages(client), utc_now())
+        yield status(name, AirbyteStreamStatus.COMPLETE)
+    if not followed:
+        to_read = api_catalog(catalog, polled, {})
+        if to_read.streams:
+            yield from api_read(to_read)
+        return
+    yield from _follow_webhooks(config, catalog, saved, streams, polled, followed, client, api_read)
+
+
+def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
+    def page(start: datetime, end: datetime, offset: int, limit: int) -> List[Dict[str, Any]]:
+        params = {"modifiedTimeRange": f"{iso(start)},{iso(end)}", "sortBy": "modifiedTime"}
+        return client.list_page(str(stream.search_path), offset, limit, params=params)
+
+    return page
+
+
+def recycle_bin_pages(client: DeskClient) -> Callable[[int], List[Dict[str, Any]]]:
+    return lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE)
+
+
+def _follow_webhooks(
+    config: MutableMapping[str, Any],
+    catalog: ConfiguredAirbyteCatalog,
+    saved: Mapping[str, Any],
+    streams: Mapping[str, IncrementalStream],
+    polled: List[str],
+    followed: List[str],
+    client: DeskClient,
+    api_read: ApiRead,
+) -> Iterator[AirbyteMessage]:
+    org_id = str(config["org_id"])
     with opened_buffer(config["webhook_buffer_url"]) as buffer:
         now = buffer.clock()  # coverage is measured in the buffer's clock, as the receivers stamp it
-        plans = [plan_stream(webhook_streams[name], saved.get(name), buffer, org_id, now) for name in followed]
-        client = DeskClient(config)
+        plans = [plan_stream(streams[name], saved.get(name), buffer, org_id, now) for name in followed]
 
         def follow(plan: StreamPlan) -> Iterator[AirbyteMessage]:
             if plan.deletes_since:
-                bin_page = lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE)  # noqa: E731
-                for deleted in recycle_bin_deletes(bin_page, plan.stream, plan.deletes_since, plan.snapshot_cursor):
+                bin_page = recycle_bin_pages(client)
+                for deleted in recycle_bin_deletes(bin_page, plan.stream, plan.deletes_since, lambda _: plan.snapshot_cursor):
                     yield record(plan.stream.name, deleted)
             yield from drain(plan, buffer, org_id, EventRecords(plan, client.get_record))
             yield status(plan.stream.name, AirbyteStreamStatus.COMPLETE)
@@ -64,7 +105,7 @@ def read_incremental(
                 yield from follow(plan)
 
         snapshots = {plan.stream.name: plan for plan in plans if plan.needs_snapshot}
-        to_read = api_catalog(catalog, followed, snapshots)
+        to_read = api_catalog(catalog, followed + polled, snapshots)
         if to_read.streams:
             yield from stamped(api_read(to_read), snapshots)
         for plan in snapshots.values():

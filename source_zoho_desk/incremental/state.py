@@ -67,10 +67,14 @@ def state_message(plan: "StreamPlan", position: int, covered_until: datetime) ->
         blob["cursor_offset"] = plan.cursor_offset
     if position < plan.snapshot_position:
         blob["deletes_only_through"] = plan.snapshot_position
+    return stream_state_message(plan.stream.name, blob)
+
+
+def stream_state_message(stream: str, blob: Mapping[str, Any]) -> AirbyteMessage:
     return AirbyteMessage(
         type=Type.STATE,
         state=AirbyteStateMessage(
             type=AirbyteStateType.STREAM,
-            stream=AirbyteStreamState(stream_descriptor=StreamDescriptor(name=plan.stream.name), stream_state=AirbyteStateBlob(**blob)),
+            stream=AirbyteStreamState(stream_descriptor=StreamDescriptor(name=stream), stream_state=AirbyteStateBlob(**blob)),
         ),
     )

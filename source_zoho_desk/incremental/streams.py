@@ -1,6 +1,5 @@
-"""Which streams follow Zoho Desk's webhook events, and the fields every incremental record carries.
-
-The manifest's `definitions.webhook_streams` names them; this is its Python shape."""
+"""Which streams have incremental sync and how (webhook events, polling by modified time), and the fields every
+incremental record carries. The manifest's `definitions.incremental_streams` names them; this is its Python shape."""
 
 from __future__ import annotations
 
@@ -16,27 +15,59 @@ DELETED_AT_FIELD = "_ab_cdc_deleted_at"
 
 
 @dataclass(frozen=True)
-class WebhookStream:
-    """How one stream's Zoho webhook events map to its records (from the manifest's `webhook_streams`)."""
+class IncrementalStream:
+    """One entry of the manifest's `incremental_streams`: the Zoho webhook events that change the stream's records,
+    the search that lists them by modified time, and their recycle bin type."""
 
     name: str
-    event_types: Tuple[str, ...]
-    detail_path: str
-    complete_when: Tuple[str, ...]
+    event_types: Tuple[str, ...] = ()
+    detail_path: str = ""
+    complete_when: Tuple[str, ...] = ()
     recycle_bin_type: Optional[str] = None
+    search_path: Optional[str] = None
+
+    @property
+    def has_webhooks(self) -> bool:
+        return bool(self.event_types)
+
+    @property
+    def can_poll(self) -> bool:
+        return bool(self.search_path)
 
     @classmethod
-    def from_manifest(cls, name: str, definition: Mapping[str, Any]) -> "WebhookStream":
+    def from_manifest(cls, name: str, definition: Mapping[str, Any]) -> "IncrementalStream":
         return cls(
             name=name,
-            event_types=tuple(definition["events"]),
-            detail_path=definition["detail_path"],
-            complete_when=tuple(definition["complete_when"]),
+            event_types=tuple(definition.get("events") or ()),
+            detail_path=definition.get("detail_path", ""),
+            complete_when=tuple(definition.get("complete_when") or ()),
             recycle_bin_type=definition.get("recycle_bin_type"),
+            search_path=definition.get("search_path"),
         )
 
 
-def packaged_webhook_streams() -> Dict[str, WebhookStream]:
-    """The manifest's `webhook_streams`, for code that runs without a source (the `register` command)."""
+def incremental_streams(definitions: Mapping[str, Any]) -> Dict[str, IncrementalStream]:
+    """The streams of a manifest's `definitions.incremental_streams`."""
+    return {name: IncrementalStream.from_manifest(name, d) for name, d in definitions["incremental_streams"].items()}
+
+
+def packaged_webhook_streams() -> Dict[str, IncrementalStream]:
+    """The streams with webhook events, for code that runs without a source (the `register` command)."""
     manifest = yaml.safe_load(resources.files("source_zoho_desk").joinpath("manifest.yaml").read_text(encoding="utf-8"))
-    return {name: WebhookStream.from_manifest(name, d) for name, d in manifest["definitions"]["webhook_streams"].items()}
+    return {name: s for name, s in incremental_streams(manifest["definitions"]).items() if s.has_webhooks}
+
+
+INCREMENTAL_MODES = ("polling", "webhooks", "both")
+
+
+def incremental_mode(config: Mapping[str, Any]) -> str:
+    """`incremental_mode` from the config; without it, webhooks when a buffer is configured, else polling."""
+    return str(config.get("incremental_mode") or ("webhooks" if config.get("webhook_buffer_url") else "polling"))
+
+
+def readers(streams: Mapping[str, IncrementalStream], mode: str) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
+    """(polled, followed): the streams this mode reads from Zoho's search, and those it follows through webhooks.
+    In `both`, a stream with webhook events follows them and the others are polled."""
+    polled = {n: s for n, s in streams.items() if s.can_poll and (mode == "polling" or (mode == "both" and not s.has_webhooks))}
+    followed = {n: s for n, s in streams.items() if s.has_webhooks and mode in ("webhooks", "both")}
+    return polled, followed

@@ -223,9 +223,9 @@ def test_errors_are_one_line_when_run_as_a_module(tmp_path):
     assert result.stderr.startswith("zoho-desk-webhooks: error: cannot read --config") and "Traceback" not in result.stderr
 
 
-def test_subscriptions_are_the_manifest_webhook_streams_events():
+def test_subscriptions_are_the_events_of_the_manifest_incremental_streams():
     manifest = yaml.safe_load((REPO_ROOT / "source_zoho_desk" / "manifest.yaml").read_text())
-    streams = manifest["definitions"]["webhook_streams"]
+    streams = {name: s for name, s in manifest["definitions"]["incremental_streams"].items() if s.get("events")}
     assert subscriptions_of(list(streams)) == {
         event: ({"includePrevState": True} if event == "Ticket_Update" else None)
         for stream in streams.values() for event in stream["events"]}
