@@ -50,6 +50,16 @@ def test_a_postgresql_buffer_url_without_host_names_the_field(simulator, tmp_pat
     assert "pg-pass-123" not in json.dumps(messages)
 
 
+@pytest.mark.parametrize("mode, expected", [
+    ("sometimes", "'incremental_mode' is 'sometimes'; expected one of polling, webhooks, both."),
+    ("both", "'incremental_mode' both follows Zoho Desk webhooks, so it needs 'webhook_buffer_url'"),
+])
+def test_an_incremental_mode_that_cannot_work_is_refused(simulator, tmp_path, capsys, mode, expected):
+    code, messages = _run(tmp_path, capsys, "check", dict(simulator.config(), incremental_mode=mode))
+    status = next(m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS")
+    assert status["status"] == "FAILED" and status["message"].startswith(expected)
+
+
 def test_an_unknown_stream_in_the_catalog_is_named(simulator, tmp_path, capsys):
     catalog = {"streams": [dict(DEPARTMENTS_INCREMENTAL["streams"][0], sync_mode="full_refresh",
                                 stream={"name": "ticket", "json_schema": {}, "supported_sync_modes": ["full_refresh"]})]}

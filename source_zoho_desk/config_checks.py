@@ -6,6 +6,7 @@ import re
 from typing import Any, List, Mapping
 from urllib.parse import urlparse
 
+from source_zoho_desk.incremental.streams import INCREMENTAL_MODES
 from source_zoho_desk.zoho_hosts import DATA_CENTERS
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1"}
@@ -67,6 +68,14 @@ def config_problems(config: Mapping[str, Any]) -> List[str]:
     buffer_problem = _buffer_url_problem(config.get("webhook_buffer_url"))
     if buffer_problem:
         problems.append(buffer_problem)
+    mode = config.get("incremental_mode")
+    if mode is not None and mode not in INCREMENTAL_MODES:
+        problems.append(f"'incremental_mode' is {mode!r}; expected one of {', '.join(INCREMENTAL_MODES)}.")
+    elif mode in ("webhooks", "both") and not config.get("webhook_buffer_url"):
+        problems.append(
+            f"'incremental_mode' {mode} follows Zoho Desk webhooks, so it needs 'webhook_buffer_url' (the buffer the "
+            "zoho-desk-webhooks receiver stores events in); set it, or choose 'polling'."
+        )
     for name in ("desk_base_url", "accounts_base_url"):
         problem = _url_problem(name, config.get(name))
         if problem:

@@ -133,6 +133,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
         yield from read_incremental(
             self._run_config, catalog, state, {**polled, **followed}, to_poll, to_follow,
             lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state),
+            reconcile=incremental_mode(self._config) == "both",
         )
 
 

@@ -54,7 +54,7 @@ class EventRecords:
         self._cursor = plan.cursor
         # Events up to this position are older than the snapshot: their updates are superseded by it (and would
         # bring back a record deleted since), their deletes are not.
-        self._deletes_only_through = plan.snapshot_position
+        self._deletes_only_through = plan.deletes_only_through
         # What this drain emitted per id: a payload older than that arrived out of order (a retried or concurrent
         # delivery stored after a newer one) and would win by its later position, so the record is fetched instead.
         self._newest_modified: Dict[str, datetime] = {}
@@ -84,7 +84,7 @@ class EventRecords:
                     continue  # gone since the event; its delete event follows
                 record = dict(fetched[record_id])  # type: ignore[arg-type]
             record[CURSOR_FIELD] = self._cursor(event.position)
-            self._note_emitted(record_id, record)
+            self.note_emitted(record_id, record)
             yield record
 
     def _fetch(self, record_id: str) -> Optional[Dict[str, Any]]:
@@ -101,7 +101,8 @@ class EventRecords:
         modified, newest = parse_time(payload.get("modifiedTime")), self._newest_modified.get(record_id)
         return modified is not None and newest is not None and modified < newest
 
-    def _note_emitted(self, record_id: str, record: Mapping[str, Any]) -> None:
+    def note_emitted(self, record_id: str, record: Mapping[str, Any]) -> None:
+        """Remember a version emitted in this sync (by the drain or a poll before it), to spot older payloads."""
         self._deleted.discard(record_id)
         modified = parse_time(record.get("modifiedTime"))
         if modified is not None and (record_id not in self._newest_modified or modified > self._newest_modified[record_id]):

@@ -37,6 +37,17 @@ class StreamPlan:
     # Added to buffer positions to make `_ab_cdc_cursor`: raised past every earlier cursor when the buffer is
     # replaced, since a new buffer counts from 1 again and dedup destinations keep the highest cursor.
     cursor_offset: int = 0
+    # Mode `both`: before the drain, Zoho's search lists the rows modified in [poll_since, polled_until], stamped
+    # like snapshot rows. It replaces the snapshot (first sync) and the healing snapshot (a gap), and catches
+    # deliveries Zoho dropped while the receiver was up. Every event is still drained, updates included: one the
+    # search index did not show yet must not be lost, and an older one ranks below the polled row anyway.
+    poll_since: Optional[datetime] = None
+    polled_until: Optional[datetime] = None
+
+    @property
+    def deletes_only_through(self) -> int:
+        """Events up to this position are older than the snapshot: only their deletes are emitted."""
+        return 0 if self.poll_since is not None else self.snapshot_position
 
     def cursor(self, position: int) -> int:
         return self.cursor_offset + position
@@ -47,9 +58,15 @@ class StreamPlan:
 
 
 def plan_stream(
-    stream: IncrementalStream, state: Optional[Mapping[str, Any]], buffer: EventBuffer, org_id: str, now: datetime
+    stream: IncrementalStream,
+    state: Optional[Mapping[str, Any]],
+    buffer: EventBuffer,
+    org_id: str,
+    now: datetime,
+    poll_window: Optional[Tuple[datetime, datetime]] = None,
 ) -> StreamPlan:
-    """Drain from the saved position when nothing can have been missed since; otherwise snapshot first."""
+    """Drain from the saved position when nothing can have been missed since; otherwise snapshot first, or, with
+    a `poll_window` (mode `both`), catch up by polling it."""
     state = state or {}
     position = state_int(state, "position")
     covered_until = parse_time(state.get("covered_until"))
@@ -67,6 +84,8 @@ def plan_stream(
         loss = first_possible_loss(buffer, org_id, min(covered_until, now), now)
         if loss:
             reason = f"{loss[1]}, so events may be missing"
+    if poll_window is not None:
+        return _polling_plan(stream, state, reason, position, head, pruned_through, covered_until, now, cursor_offset, poll_window)
     if reason is None:
         return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until,  # type: ignore[arg-type]
                           snapshot_position=state_int(state, "deletes_only_through") or 0, cursor_offset=cursor_offset)
@@ -80,6 +99,38 @@ def plan_stream(
     replay_from = max(position, pruned_through) if position <= head else pruned_through  # a new buffer: all of it
     return StreamPlan(stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_position=head,
                       deletes_since=covered_until, cursor_offset=cursor_offset)
+
+
+def _polling_plan(
+    stream: IncrementalStream,
+    state: Mapping[str, Any],
+    reason: Optional[str],
+    position: Optional[int],
+    head: int,
+    pruned_through: int,
+    covered_until: Optional[datetime],
+    now: datetime,
+    cursor_offset: int,
+    poll_window: Tuple[datetime, datetime],
+) -> StreamPlan:
+    poll_since, polled_until = poll_window
+    if reason and position is not None:
+        logger.warning(f"{stream.name}: {reason}; catching up from Zoho's search since {iso(poll_since)} "
+                       "instead of re-reading the whole stream.")
+    # Events after the saved position are drained when the buffer still holds them all; otherwise the poll covers
+    # what they carried, and the drain starts at the head noted now.
+    intact = position is not None and pruned_through <= position <= head
+    return StreamPlan(
+        stream,
+        drain_from=position if intact else head,  # type: ignore[arg-type]
+        needs_snapshot=False,
+        coverage_since=covered_until if reason is None and covered_until is not None else now,
+        snapshot_position=head,
+        deletes_since=poll_since if state else None,
+        cursor_offset=cursor_offset,
+        poll_since=poll_since,
+        polled_until=polled_until,
+    )
 
 
 def first_possible_loss(buffer: EventBuffer, org_id: str, since: datetime, until: datetime) -> Optional[Tuple[datetime, str]]:

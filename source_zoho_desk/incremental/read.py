@@ -5,7 +5,7 @@ CDK's concurrent read as every other stream, then drained. A stream is COMPLETE 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -24,10 +24,10 @@ from source_zoho_desk.incremental.drain import (
     recycle_bin_deletes,
 )
 from source_zoho_desk.incremental.plan import StreamPlan, plan_stream
-from source_zoho_desk.incremental.polling import SearchPage, plan_poll, poll
+from source_zoho_desk.incremental.polling import SearchPage, modified_rows, plan_poll, poll
 from source_zoho_desk.incremental.snapshot import api_catalog, stamped
 from source_zoho_desk.incremental.state import iso, parse_time, utc_now
-from source_zoho_desk.incremental.streams import IncrementalStream
+from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream
 from source_zoho_desk.messages import record, status
 from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
 from zoho_desk_webhooks.errors import EventBufferError
@@ -43,9 +43,11 @@ def read_incremental(
     polled: List[str],
     followed: List[str],
     api_read: ApiRead,
+    reconcile: bool = False,
 ) -> Iterator[AirbyteMessage]:
     """`polled` streams come from Zoho's search, `followed` streams from the webhook buffer (after a snapshot
-    through `api_read` when needed); the rest of the catalog is read through `api_read` as usual."""
+    through `api_read` when needed, or with `reconcile` (mode `both`) after a poll of what changed since the last
+    sync); the rest of the catalog is read through `api_read` as usual."""
     saved = {m.stream.stream_descriptor.name: m.stream.stream_state.__dict__ for m in state if m.stream and m.stream.stream_state}
     client = DeskClient(config)
     start_date = parse_time(config.get("start_date"))
@@ -60,7 +62,7 @@ def read_incremental(
         if to_read.streams:
             yield from api_read(to_read)
         return
-    yield from _follow_webhooks(config, catalog, saved, streams, polled, followed, client, api_read)
+    yield from _follow_webhooks(config, catalog, saved, streams, polled, followed, client, api_read, reconcile)
 
 
 def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
@@ -84,18 +86,32 @@ def _follow_webhooks(
     followed: List[str],
     client: DeskClient,
     api_read: ApiRead,
+    reconcile: bool,
 ) -> Iterator[AirbyteMessage]:
     org_id = str(config["org_id"])
+    start_date = parse_time(config.get("start_date"))
     with opened_buffer(config["webhook_buffer_url"]) as buffer:
         now = buffer.clock()  # coverage is measured in the buffer's clock, as the receivers stamp it
-        plans = [plan_stream(streams[name], saved.get(name), buffer, org_id, now) for name in followed]
+
+        def window(name: str) -> Optional[Tuple[datetime, datetime]]:
+            if not (reconcile and streams[name].can_poll):
+                return None
+            return plan_poll(streams[name], saved.get(name), start_date).since, utc_now()
+
+        plans = [plan_stream(streams[name], saved.get(name), buffer, org_id, now, window(name)) for name in followed]
 
         def follow(plan: StreamPlan) -> Iterator[AirbyteMessage]:
+            converter = EventRecords(plan, client.get_record)
             if plan.deletes_since:
                 bin_page = recycle_bin_pages(client)
                 for deleted in recycle_bin_deletes(bin_page, plan.stream, plan.deletes_since, lambda _: plan.snapshot_cursor):
                     yield record(plan.stream.name, deleted)
-            yield from drain(plan, buffer, org_id, EventRecords(plan, client.get_record))
+            if plan.poll_since is not None and plan.polled_until is not None:
+                for row in modified_rows(search_pages(client, plan.stream), plan.poll_since, plan.polled_until, plan.stream.name):
+                    row[CURSOR_FIELD] = plan.snapshot_cursor
+                    converter.note_emitted(str(row.get("id")), row)
+                    yield record(plan.stream.name, row)
+            yield from drain(plan, buffer, org_id, converter)
             yield status(plan.stream.name, AirbyteStreamStatus.COMPLETE)
 
         for plan in plans:

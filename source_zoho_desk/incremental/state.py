@@ -65,8 +65,10 @@ def state_message(plan: "StreamPlan", position: int, covered_until: datetime) ->
     blob: Dict[str, Any] = {"position": position, "covered_until": iso(covered_until)}
     if plan.cursor_offset:
         blob["cursor_offset"] = plan.cursor_offset
-    if position < plan.snapshot_position:
-        blob["deletes_only_through"] = plan.snapshot_position
+    if position < plan.deletes_only_through:
+        blob["deletes_only_through"] = plan.deletes_only_through
+    if plan.polled_until is not None:
+        blob["modified_since"] = iso(plan.polled_until)
     return stream_state_message(plan.stream.name, blob)
 
 
