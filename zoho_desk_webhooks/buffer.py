@@ -302,7 +302,10 @@ class EventBuffer:
         return endpoint_id, token
 
     def find_endpoint(self, token: str) -> Endpoint | None:
-        digest = token_digest(token)
+        return self.find_endpoint_by_digest(token_digest(token))
+
+    def find_endpoint_by_digest(self, digest: str) -> Endpoint | None:
+        """The endpoint whose token has this sha256 (the receiver keeps digests, not tokens)."""
         # The lookup by hash can only leak timing about the hash, which tells nothing about the
         # token; the constant-time compare guards against a sloppy collation all the same.
         row = self._query_one(

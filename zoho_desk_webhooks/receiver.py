@@ -24,11 +24,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import jwt_verifier
-from .buffer import BufferUnavailable, EventBuffer, utc_now
+from .buffer import BufferUnavailable, EventBuffer, token_digest, utc_now
 from .delivery import Rejection, parse_delivery, read_body
 from .jwt_verifier import JwksUnavailable, JwtRejected, VerifierFactory, ZohoJwtVerifier
 from .metrics import Metrics
 from .models import Endpoint
+from .refusals import PendingRefusals, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class WebhookReceiver:
         self._created = time.monotonic()
         self._last_heartbeat_written: float | None = None  # time.monotonic() of the last heartbeat write that worked
         self.metrics = Metrics(REJECTION_REASONS, heartbeat_age=self._heartbeat_age, org_heads=buffer.org_heads)
-        self._unrecorded_refusals: list[tuple[str, str, datetime]] = []  # (org, reason, when) while the buffer is down
+        self._unrecorded_refusals = PendingRefusals()  # those the buffer could not take yet
         self._clock_offset = timedelta(0)  # buffer clock minus local clock
 
     # ---- routes -------------------------------------------------------------------------------
@@ -102,8 +103,8 @@ class WebhookReceiver:
             except BufferUnavailable as exc:
                 raise Rejection(503, "buffer_unavailable", str(exc)) from None
         except Rejection as rejection:
-            if rejection.status >= 500 and endpoint is not None:
-                await self._note_refusal(endpoint, rejection.reason)
+            if rejection.status >= 500:
+                await self._note_refusal(request, endpoint, rejection.reason)
             return self._refuse(request, rejection, endpoint=endpoint)
         self.metrics.add("events_received_total", len(events))
         self.metrics.add("events_stored_total", stored)
@@ -133,22 +134,37 @@ class WebhookReceiver:
         except JwksUnavailable as exc:
             raise Rejection(503, exc.reason, str(exc)) from None
 
-    async def _note_refusal(self, endpoint: Endpoint, reason: str) -> None:
+    async def _note_refusal(self, request: Request, endpoint: Endpoint | None, reason: str) -> None:
         """A server-side refusal on a valid endpoint path may lose a Zoho delivery (retries are not documented):
-        record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those."""
-        self._unrecorded_refusals.append((endpoint.org_id, reason, self._buffer_time()))
-        await self._record_refusals()
+        record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those. When
+        the database is down the endpoint is unknown (its lookup failed): the refusal waits, by token hash."""
+        digest = token_digest(request.path_params["token"])
+        self._unrecorded_refusals.add(digest, endpoint and endpoint.org_id, reason, self._buffer_time())
+        if reason != "buffer_unavailable":  # the buffer just failed: the next heartbeat tries again
+            await self._record_refusals()
 
     async def _record_refusals(self) -> None:
         """Store the refusals not stored yet; those that fail (the buffer is down) wait for the next heartbeat."""
-        pending, self._unrecorded_refusals = self._unrecorded_refusals, []  # taken whole: callers may interleave
-        for index, (org_id, reason, at) in enumerate(pending):
+        pending = self._unrecorded_refusals.take()  # taken whole: callers may interleave
+        for index, refusal in enumerate(pending):
             try:
-                await run_in_threadpool(self.buffer.record_refusal, org_id, reason, at)
+                await run_in_threadpool(self._store_refusal, refusal)
             except Exception as exc:
-                log.warning("could not record a refused delivery for org %s yet: %s", org_id, exc)
-                self._unrecorded_refusals[:0] = pending[index:]
+                log.warning("could not record %d refused deliveries yet: %s", len(pending) - index, exc)
+                self._unrecorded_refusals.put_back(pending[index:])
                 return
+
+    def _store_refusal(self, refusal: Refusal) -> None:
+        if refusal.org_id is not None:
+            orgs = {refusal.org_id}
+        elif refusal.token_sha256 is not None:
+            endpoint = self.buffer.find_endpoint_by_digest(refusal.token_sha256)
+            orgs = {endpoint.org_id} if endpoint else set()  # no endpoint has this token: a 404 after all
+        else:  # too many unknown tokens to keep apart: any endpoint's
+            orgs = {endpoint.org_id for endpoint in self.buffer.list_endpoints()}
+        for org_id in sorted(orgs):
+            for at in refusal.times:
+                self.buffer.record_refusal(org_id, refusal.reason, at)
 
     def _refuse(self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None,
                 count: bool = True) -> Response:

@@ -45,6 +45,16 @@ class PostgresServer:
         self._run("pg_ctl", "-D", self.data_dir, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Shut the server down (an outage), keeping its data for `resume`."""
+        self._run("pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        options = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
+                   " -c max_connections=200 -c shared_buffers=32MB")
+        self._run("pg_ctl", "-D", self.data_dir, "-l", os.path.join(self.base_dir, "server.log"),
+                  "-o", options, "-w", "-t", "30", "start")
+
     @property
     def data_dir(self) -> str:
         return os.path.join(self.base_dir, "data")
@@ -66,10 +76,7 @@ def start_postgres(bin_dir: str) -> PostgresServer:
     try:
         server._run("initdb", "-D", server.data_dir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
                     "--no-locale", "--no-sync")
-        options = (f"-p {server.port} -k {base_dir} -c listen_addresses=127.0.0.1"
-                   " -c max_connections=200 -c shared_buffers=32MB")
-        server._run("pg_ctl", "-D", server.data_dir, "-l", os.path.join(base_dir, "server.log"),
-                    "-o", options, "-w", "-t", "30", "start")
+        server.resume()
     except subprocess.CalledProcessError as exc:
         log = _read(os.path.join(base_dir, "server.log"))
         shutil.rmtree(base_dir, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Pure helpers: delivery parsing, JSON depth, coverage arithmetic, event normalization."""
+"""Pure helpers: delivery parsing, JSON depth, coverage arithmetic, event normalization, pending refusals."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from zoho_desk_webhooks import refusals
 from zoho_desk_webhooks.coverage import uncovered
 from zoho_desk_webhooks.delivery import Rejection, json_depth, parse_delivery
 from zoho_desk_webhooks.events import InvalidEvent, event_key, normalize_event
@@ -76,3 +77,22 @@ def test_normalize_event_keeps_stable_types():
                 {"eventType": "X", "orgId": ORG, "eventTime": "1", "payload": {}, "prevState": "x"}]:
         with pytest.raises(InvalidEvent):
             normalize_event(bad)
+
+
+def test_pending_refusals_keep_the_first_and_last_of_each_and_merge_unknown_tokens_past_the_cap(monkeypatch):
+    monkeypatch.setattr(refusals, "MAX_UNRESOLVED", 2)
+    pending = refusals.PendingRefusals()
+    for n in (5, 1, 3):
+        pending.add("known", "org-1", "jwks_unavailable", minutes(n))
+    pending.add("known", "org-1", "buffer_unavailable", minutes(4))
+    for n, token in enumerate(["u1", "u2", "u3", "u4", "u1"]):
+        pending.add(token, None, "buffer_unavailable", minutes(10 + n))
+    taken = [(r.token_sha256, r.org_id, r.reason, r.times) for r in pending.take()]
+    assert taken == [
+        ("known", "org-1", "jwks_unavailable", [minutes(1), minutes(5)]),
+        ("known", "org-1", "buffer_unavailable", [minutes(4)]),
+        ("u1", None, "buffer_unavailable", [minutes(10), minutes(14)]),
+        ("u2", None, "buffer_unavailable", [minutes(11)]),
+        (None, None, "buffer_unavailable", [minutes(12), minutes(13)]),  # u3 and u4: any endpoint's
+    ]
+    assert pending.take() == []

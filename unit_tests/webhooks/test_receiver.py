@@ -13,9 +13,11 @@ from starlette.testclient import TestClient
 
 from zoho_desk_webhooks import open_buffer
 from zoho_desk_webhooks.errors import BufferUnavailable
+from zoho_desk_webhooks.postgres_buffer import PostgresEventBuffer
 from zoho_desk_webhooks.receiver import create_app
 
-from .conftest import ORG, WEBHOOK, make_event
+from .conftest import ORG, WEBHOOK, fresh_database, make_event
+from .pg_server import find_pg_bin, start_postgres
 
 LIMIT = 4000
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -178,6 +180,63 @@ def test_a_refusal_the_buffer_cannot_take_yet_is_recorded_at_the_next_heartbeat(
     receiver.started_at = dt.datetime.now(dt.timezone.utc)
     asyncio.run(receiver._beat())
     assert sqlite_buffer.first_refusal(ORG, EPOCH, FAR_FUTURE)[1] == "jwks_unavailable"
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL server of this test's own, which it may stop and start again."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl, postgres) found on this machine")
+    server = start_postgres(bin_dir)
+    yield server
+    server.stop()
+
+
+def test_a_delivery_refused_while_the_database_is_down_is_recorded_once_it_is_back(private_postgres, jwks, signer):
+    """The endpoint lookup is the database call that fails: the refusal is kept by the path token's hash and
+    resolved to the endpoint's org at the first heartbeat after the database is back."""
+    url = fresh_database(private_postgres)
+    buffer = PostgresEventBuffer(url, acquire_timeout=2)
+    _, token = buffer.create_endpoint(ORG, jwks.url, WEBHOOK)
+    try:
+        with TestClient(create_app(buffer, max_body_bytes=LIMIT, heartbeat_seconds=0.2)) as client:
+            assert post(client, f"/webhooks/{token}", [make_event(1)], signer.token()).status_code == 200
+            private_postgres.halt()
+            sent = dt.datetime.now(dt.timezone.utc)
+            assert post(client, f"/webhooks/{token}", [make_event(2)], signer.token()).status_code == 503
+            assert post(client, "/webhooks/no-endpoint-has-this", [make_event(3)], signer.token()).status_code == 503
+            answered = dt.datetime.now(dt.timezone.utc)
+            private_postgres.resume()
+            with open_buffer(url) as reader:
+                wait_until(lambda: reader.first_refusal(ORG, EPOCH, FAR_FUTURE) is not None, timeout=60)
+                refused_at, reason = reader.first_refusal(ORG, EPOCH, FAR_FUTURE)
+                recorded = reader._query_all("SELECT org_id, reason FROM webhook_refusals")
+    finally:
+        buffer.close()
+    assert reason == "buffer_unavailable"
+    assert sent - dt.timedelta(seconds=1) <= refused_at <= answered + dt.timedelta(seconds=1)
+    assert recorded == [(ORG, "buffer_unavailable")], "a token of no endpoint is dropped like a 404"
+
+
+def test_past_the_cap_unknown_tokens_refused_while_the_database_is_down_count_for_every_endpoint(
+        sqlite_buffer, jwks, signer, monkeypatch):
+    """Anyone can send unknown tokens, so past a cap they are not kept apart: a heal too many, never a loss."""
+    from zoho_desk_webhooks import refusals
+
+    monkeypatch.setattr(refusals, "MAX_UNRESOLVED", 1)
+    client, _, _ = start(sqlite_buffer, jwks)
+    sqlite_buffer.create_endpoint("second-org", jwks.url, WEBHOOK)
+    find_endpoint = sqlite_buffer.find_endpoint
+    monkeypatch.setattr(sqlite_buffer, "find_endpoint", failing("database is locked"))
+    for token in ("unknown-1", "unknown-2", "unknown-3"):
+        assert post(client, f"/webhooks/{token}", [make_event(1)], signer.token()).status_code == 503
+    monkeypatch.setattr(sqlite_buffer, "find_endpoint", find_endpoint)
+    receiver = client.app.state.receiver
+    receiver.started_at = dt.datetime.now(dt.timezone.utc)
+    asyncio.run(receiver._beat())
+    recorded = sqlite_buffer._query_all("SELECT org_id, reason FROM webhook_refusals ORDER BY org_id, refused_at")
+    assert recorded == [(ORG, "buffer_unavailable")] * 2 + [("second-org", "buffer_unavailable")] * 2
 
 
 def test_heartbeats_and_refusals_are_stamped_with_the_buffers_clock(sqlite_buffer, jwks, signer, monkeypatch):
