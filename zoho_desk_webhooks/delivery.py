@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .events import InvalidEvent, normalize_event
 
@@ -24,11 +24,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     if declared.isdigit() and int(declared) > max_bytes:  # early answer; the stream is still counted
         raise Rejection(413, "too_large", f"Content-Length {declared} over the {max_bytes} byte limit")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise Rejection(413, "too_large", f"body over the {max_bytes} byte limit")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise Rejection(413, "too_large", f"body over the {max_bytes} byte limit")
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody to answer: 499 (nginx's "client closed request") is for the log line only
+        raise Rejection(499, "client_disconnected", f"the client left after {size} body bytes") from None
     return b"".join(chunks)
 
 

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 JWT_HEADER = "x-zdesk-jwt"
 REJECTION_REASONS = sorted(
-    {"unknown_token", "wrong_org", "too_large", "invalid_json", "too_deep", "bad_shape", "buffer_unavailable",
-     JwksUnavailable.reason}
+    {"unknown_token", "wrong_org", "too_large", "client_disconnected", "invalid_json", "too_deep", "bad_shape",
+     "buffer_unavailable", JwksUnavailable.reason}
     | {cls.reason for cls in vars(jwt_verifier).values() if isinstance(cls, type) and issubclass(cls, JwtRejected)}
 )
 

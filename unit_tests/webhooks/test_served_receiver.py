@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -158,3 +160,41 @@ def test_require_jwt_exp_option(tmp_path, jwks, signer):
     finally:
         lenient.kill()
         strict.kill()
+
+
+def wait_until(condition, timeout=60.0):
+    """Poll `condition` until it holds; fail after a generous deadline (the CI machine is a loaded 2-core box)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def raw_connection(receiver):
+    address = urlsplit(receiver.base_url)
+    return socket.create_connection((address.hostname, address.port), timeout=30)
+
+
+def partial_delivery(token, jwt_token, declared=1000, sent=b'[{"eventType"'):
+    return (f"POST /webhooks/{token} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-ZDesk-JWT: {jwt_token}\r\nContent-Length: {declared}\r\n\r\n").encode() + sent
+
+
+def test_a_client_that_disconnects_mid_body_leaves_one_log_line(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    receiver = ServedReceiver(url)
+    try:
+        with raw_connection(receiver) as sock:
+            sock.sendall(partial_delivery(token, signer.token()))
+        wait_until(lambda: "client_disconnected" in receiver.log or "Exception in ASGI" in receiver.log)
+        # a delivery after it is handled (and logged) in order, so the log is complete for the one before
+        assert requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
+                             headers={"X-ZDesk-JWT": signer.token()}, timeout=30).status_code == 200
+    finally:
+        log = receiver.stop()
+    assert "Traceback" not in log and "Exception in ASGI" not in log, log
+    cut_off = [line for line in log.splitlines() if "client_disconnected" in line]
+    assert len(cut_off) == 1 and cut_off[0].count("\n") == 0, log
+    assert "refused POST webhook request" in cut_off[0] and token not in log
