@@ -58,7 +58,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     serve.add_argument("--tls-key", help="PEM private key")
     serve.add_argument("--heartbeat-seconds", type=float, default=5.0,
                        help=f"how often the receiver records that it is up (at most {MAX_HEARTBEAT_SECONDS:g})")
-    serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
+    serve.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger deliveries are refused (413)")
+    limits = serve.add_argument_group("connection limits", "so that slow or idle clients cannot use up the sockets")
+    limits.add_argument("--max-connections", type=int, default=200,
+                        help="open client connections at most; more are closed as soon as accepted (default: 200)")
+    limits.add_argument("--header-timeout-seconds", type=float, default=10.0,
+                        help="a connection is closed unless its request headers are in within this long of it "
+                             "opening or of its previous response (default: 10)")
+    limits.add_argument("--body-timeout-seconds", type=float, default=10.0,
+                        help="a delivery whose body is not in within this long is refused (408) (default: 10)")
+    limits.add_argument("--keep-alive-seconds", type=float, default=5.0,
+                        help="an idle connection is closed this long after its last response (default: 5)")
+    limits.add_argument("--max-header-bytes", type=int, default=16_384,
+                        help="a request line and headers larger than this are refused (400) (default: 16384)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--require-jwt-exp", action="store_true",
                        help="refuse JWTs without an exp claim (by default exp/iat are checked when present)")
@@ -114,12 +126,15 @@ def opened_buffer(args: argparse.Namespace) -> EventBuffer:
 def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .http_limits import ConnectionLimits
     from .jwt_verifier import VerifierFactory
     from .receiver import create_app
 
     ssl_options = _tls_options(args.tls_cert, args.tls_key)
-    if args.max_body_bytes <= 0 or args.heartbeat_seconds <= 0:
-        raise UserError("--max-body-bytes and --heartbeat-seconds must be positive")
+    for option in ("max_body_bytes", "heartbeat_seconds", "max_connections", "header_timeout_seconds",
+                   "body_timeout_seconds", "keep_alive_seconds", "max_header_bytes"):
+        if getattr(args, option) <= 0:
+            raise UserError(f"--{option.replace('_', '-')} must be positive")
     if args.heartbeat_seconds > MAX_HEARTBEAT_SECONDS:
         raise UserError(f"--heartbeat-seconds must be at most {MAX_HEARTBEAT_SECONDS:g}: a sync treats a receiver silent "
                         f"for {COVERAGE_GRACE.total_seconds():g} s as down, so a slower heartbeat would make every sync "
@@ -134,12 +149,16 @@ def serve_command(args: argparse.Namespace) -> int:
         print("warning: serving plain HTTP. Zoho Desk delivers only to ports 80/443 over HTTPS, so put a "
               "TLS-terminating reverse proxy in front (or pass --tls-cert/--tls-key and listen on 443).",
               file=sys.stderr, flush=True)
-    app = create_app(buffer, max_body_bytes=args.max_body_bytes, heartbeat_seconds=args.heartbeat_seconds,
+    app = create_app(buffer, max_body_bytes=args.max_body_bytes, body_timeout_seconds=args.body_timeout_seconds,
+                     heartbeat_seconds=args.heartbeat_seconds,
                      verifier_factory=VerifierFactory(require_exp=args.require_jwt_exp))
+    limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=args.max_connections)
     # access_log off: the access log would print request paths, and the path is the secret.
     # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, log_config=None,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **ssl_options)
+    config = uvicorn.Config(app, http=limits.protocol(), log_level=args.log_level, access_log=False, log_config=None,
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                            timeout_keep_alive=args.keep_alive_seconds,
+                            h11_max_incomplete_event_size=args.max_header_bytes, **ssl_options)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from .events import InvalidEvent, normalize_event
@@ -18,18 +19,22 @@ class Rejection(Exception):
         self.status, self.reason, self.detail = status, reason, detail
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, refusing more than `max_bytes` as it streams in."""
+async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
+    """The request body, refusing more than `max_bytes` as it streams in, or a body not in within `timeout`
+    seconds (a client that never finishes its body would hold a connection and a worker)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:  # early answer; the stream is still counted
         raise Rejection(413, "too_large", f"Content-Length {declared} over the {max_bytes} byte limit")
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:
-                raise Rejection(413, "too_large", f"body over the {max_bytes} byte limit")
-            chunks.append(chunk)
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise Rejection(413, "too_large", f"body over the {max_bytes} byte limit")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Rejection(408, "body_timeout", f"body not complete after {timeout:g} s ({size} bytes)") from None
     except ClientDisconnect:  # nobody to answer: 499 (nginx's "client closed request") is for the log line only
         raise Rejection(499, "client_disconnected", f"the client left after {size} body bytes") from None
     return b"".join(chunks)

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 JWT_HEADER = "x-zdesk-jwt"
 REJECTION_REASONS = sorted(
-    {"unknown_token", "wrong_org", "too_large", "client_disconnected", "invalid_json", "too_deep", "bad_shape",
-     "buffer_unavailable", JwksUnavailable.reason}
+    {"unknown_token", "wrong_org", "too_large", "body_timeout", "client_disconnected", "invalid_json", "too_deep",
+     "bad_shape", "buffer_unavailable", JwksUnavailable.reason}
     | {cls.reason for cls in vars(jwt_verifier).values() if isinstance(cls, type) and issubclass(cls, JwtRejected)}
 )
 
@@ -44,10 +44,11 @@ REJECTION_REASONS = sorted(
 class WebhookReceiver:
     """Request handlers and the heartbeat, around one buffer."""
 
-    def __init__(self, buffer: EventBuffer, *, max_body_bytes: int, max_depth: int, heartbeat_seconds: float | None,
-                 verifier_factory: Callable[[Endpoint], ZohoJwtVerifier], receiver_id: str | None = None) -> None:
+    def __init__(self, buffer: EventBuffer, *, max_body_bytes: int, max_depth: int, body_timeout_seconds: float,
+                 heartbeat_seconds: float | None, verifier_factory: Callable[[Endpoint], ZohoJwtVerifier],
+                 receiver_id: str | None = None) -> None:
         self.buffer = buffer
-        self.max_body_bytes, self.max_depth = max_body_bytes, max_depth
+        self.max_body_bytes, self.max_depth, self.body_timeout_seconds = max_body_bytes, max_depth, body_timeout_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.verifier_factory = verifier_factory
         self.receiver_id = receiver_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -94,7 +95,8 @@ class WebhookReceiver:
         try:
             endpoint = await self._endpoint(request)
             await self._authenticate(request, endpoint)
-            events = parse_delivery(await read_body(request, self.max_body_bytes), max_depth=self.max_depth)
+            body = await read_body(request, self.max_body_bytes, self.body_timeout_seconds)
+            events = parse_delivery(body, max_depth=self.max_depth)
             foreign = {event["orgId"] for event in events} - {endpoint.org_id}
             if foreign:
                 raise Rejection(403, "wrong_org", f"events for {len(foreign)} other org(s)")
@@ -174,7 +176,8 @@ class WebhookReceiver:
         log.warning("refused %s webhook request: status=%d reason=%s endpoint=%s client=%s detail=%s",
                     request.method, rejection.status, rejection.reason,
                     endpoint.endpoint_id if endpoint else "-", client, rejection.detail)
-        return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+        # Close: the body may be unread (413, 408), and a refused client has no reason to stay.
+        return JSONResponse({"error": rejection.reason}, status_code=rejection.status, headers={"Connection": "close"})
 
     # ---- heartbeat ----------------------------------------------------------------------------
 
@@ -225,12 +228,12 @@ class WebhookReceiver:
 
 
 def create_app(buffer: EventBuffer, *, max_body_bytes: int = 1_000_000, max_depth: int = 32,
-               heartbeat_seconds: float | None = 5,
+               body_timeout_seconds: float = 10, heartbeat_seconds: float | None = 5,
                verifier_factory: Callable[[Endpoint], ZohoJwtVerifier] | None = None,
                receiver_id: str | None = None) -> Starlette:
     """The receiver app. `heartbeat_seconds=None` turns the coverage heartbeat off."""
     receiver = WebhookReceiver(buffer, max_body_bytes=max_body_bytes, max_depth=max_depth,
-                               heartbeat_seconds=heartbeat_seconds,
+                               body_timeout_seconds=body_timeout_seconds, heartbeat_seconds=heartbeat_seconds,
                                verifier_factory=verifier_factory or VerifierFactory(), receiver_id=receiver_id)
     app = Starlette(
         routes=[

@@ -92,6 +92,8 @@ def _busy_port():
     (["serve", "--buffer-url", "{url}", "--host", "127.0.0.1", "--port", "{busy}"], "cannot listen"),
     (["serve", "--buffer-url", "{url}", "--port", "70000"], "not a port"),
     (["serve", "--buffer-url", "{url}", "--heartbeat-seconds", "60"], "--heartbeat-seconds must be at most 10"),
+    (["serve", "--buffer-url", "{url}", "--header-timeout-seconds", "0"], "--header-timeout-seconds must be positive"),
+    (["serve", "--buffer-url", "{url}", "--max-connections", "-1"], "--max-connections must be positive"),
     (["serve"], "--buffer-url is required"),
     (["endpoint", "add", "--buffer-url", "{url}", "--org-id", "1", "--jwks-url", "http://example.com/j"], "https"),
     (["endpoint", "list", "--buffer-url", "sqlite:///{notpem}"], "not a database"),

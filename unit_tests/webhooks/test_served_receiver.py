@@ -198,3 +198,95 @@ def test_a_client_that_disconnects_mid_body_leaves_one_log_line(tmp_path, jwks, 
     cut_off = [line for line in log.splitlines() if "client_disconnected" in line]
     assert len(cut_off) == 1 and cut_off[0].count("\n") == 0, log
     assert "refused POST webhook request" in cut_off[0] and token not in log
+
+
+RECEIVED: dict = {}  # socket -> what the receiver sent on it
+
+
+def closed_by_server(sock) -> bool:
+    """Whether the receiver has closed `sock`; what it sent before (e.g. a 408) goes to RECEIVED."""
+    sock.settimeout(0.05)
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return True
+            RECEIVED[sock] = RECEIVED.get(sock, b"") + data
+    except socket.timeout:
+        return False
+    except ConnectionError:
+        return True
+
+
+def test_slow_clients_are_cut_off_while_deliveries_and_health_go_on(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    receiver = ServedReceiver(url, "--header-timeout-seconds", "1", "--body-timeout-seconds", "1")
+    stop = threading.Event()
+    try:
+        silent = raw_connection(receiver)  # connects and never sends a byte
+        trickling = raw_connection(receiver)  # sends its headers a byte at a time, never ending them
+        trickling.sendall(b"POST /webhooks/x HTTP/1.1\r\nHost: x\r\n")
+
+        def trickle() -> None:
+            while not stop.wait(0.2):
+                try:
+                    trickling.sendall(b"X")
+                except OSError:
+                    return
+
+        threading.Thread(target=trickle, daemon=True).start()
+        stalled_body = raw_connection(receiver)  # authenticated headers, then 13 of the 1000 body bytes
+        stalled_body.sendall(partial_delivery(token, signer.token()))
+
+        response = requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
+                                 headers={"X-ZDesk-JWT": signer.token()}, timeout=30)
+        assert response.status_code == 200 and response.json() == {"stored": 1, "duplicates": 0}
+        assert requests.get(f"{receiver.base_url}/healthz", timeout=30).status_code == 200
+
+        for sock in (silent, trickling, stalled_body):
+            wait_until(lambda: closed_by_server(sock))
+        assert RECEIVED.get(stalled_body, b"").startswith(b"HTTP/1.1 408 "), RECEIVED.get(stalled_body)
+        assert b'{"error":"body_timeout"}' in RECEIVED[stalled_body]
+        assert silent not in RECEIVED and trickling not in RECEIVED
+        assert requests.get(f"{receiver.base_url}/healthz", timeout=30).status_code == 200
+    finally:
+        stop.set()
+        for sock in (silent, trickling, stalled_body):
+            sock.close()
+        log = receiver.stop()
+    assert "reason=body_timeout" in log and token not in log
+    with open_buffer(url) as buffer:
+        assert buffer.first_refusal(ORG, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
+                                    dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)) is None, "a 4xx heals nothing"
+
+
+def test_connections_beyond_the_limit_are_closed_and_the_limit_frees_up(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    # header timeout far beyond the test's length: here only the limit closes connections
+    receiver = ServedReceiver(url, "--max-connections", "3", "--header-timeout-seconds", "600")
+    idle = [raw_connection(receiver) for _ in range(3)]
+    try:
+        extra = raw_connection(receiver)
+        wait_until(lambda: closed_by_server(extra))
+        assert extra not in RECEIVED, "closed without an answer"
+        assert not any(closed_by_server(sock) for sock in idle)
+        for sock in idle:
+            sock.close()
+
+        def delivered() -> bool:
+            try:
+                return requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
+                                     headers={"X-ZDesk-JWT": signer.token()}, timeout=30).status_code == 200
+            except requests.ConnectionError:  # the receiver may not have seen the idle ones go yet
+                return False
+
+        wait_until(delivered)
+    finally:
+        for sock in idle:
+            sock.close()
+        log = receiver.stop()
+    assert "beyond the limit of 3 open connections" in log
