@@ -47,7 +47,8 @@ class DeskClient:
         requester = definitions["requester"]
         self._scopes: Mapping[str, str] = definitions["scopes"]
         self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)
-        self._headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
+        headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
+        self._headers = {name: str(value) for name, value in headers.items()}  # an orgId of digits evaluates to an int
         self._http = HttpClient(
             name="zoho_desk",
             logger=_HTTP_LOGGER,

@@ -231,36 +231,45 @@ def _load_config(path: str) -> MutableMapping[str, Any]:
 
 
 def _api_problem(response: Any, action: str, *, url: str | None = None) -> str:
-    body = _json(response)
-    code = str(body.get("errorCode") or "")
+    """Zoho's refusal of a webhook command, by the row of the error table (zoho_errors.py) it matches. Webhooks need
+    their own scopes, an edition and an administrator, so the rows that say what to grant or buy get sentences of
+    their own here; every other row reads as Zoho's answer."""
+    from source_zoho_desk.zoho_errors import judge  # lazily, like DeskClient: `serve` needs neither
+
+    verdict = judge(response)
+    status = response.status_code
+    name = verdict.error.name if verdict else ""
+    code = verdict.code if verdict else ""
     token = None
     if url:
         match = _TOKEN_PATH.search(urlsplit(url).path)
         token = match.group(1) if match else None
-    fields = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
-    detail = "; ".join(str(e.get("errorMessage") or e.get("fieldName")) for e in fields) or str(body.get("message") or "")
-    detail = _scrub(" ".join(detail.split()), token)[:300]
-    status = response.status_code
-    if code == "SCOPE_MISMATCH":
-        return (f"the config's OAuth token may not {action} webhooks (SCOPE_MISMATCH): generate a new grant code or "
-                f"refresh token that also has {_SCOPES[action]} (or Desk.settings.{_SCOPES[action].rsplit('.', 1)[1]}) "
-                "and put it in the config")
-    if code in ("LICENSE_ACCESS_LIMITED", "FORBIDDEN") or status == 403:
-        return (f"Zoho Desk does not let this user {action} webhooks ({code or status}): webhooks need the "
-                "Professional or Enterprise edition and an administrator")
-    if status == 422 and url and any(e.get("fieldName") == "url" for e in fields):
+    detail = _scrub(verdict.detail if verdict else "", token)
+    scope, shown = _SCOPES[action], code or status
+    sentences = {
+        "scope_missing": f"the config's OAuth token may not {action} webhooks (SCOPE_MISMATCH): generate a new grant "
+                         f"code or refresh token that also has {scope} (or Desk.settings.{scope.rsplit('.', 1)[1]}) and "
+                         "put it in the config",
+        "forbidden": f"Zoho Desk does not let this user {action} webhooks ({shown}): webhooks need the Professional "
+                     "or Enterprise edition and an administrator",
+        "org_mismatch": f"the config's org_id does not belong to the Zoho account that authorized its token "
+                        f"({shown}): copy the id from Zoho Desk > Setup > Developer Space > API",
+        "token_rejected": f"Zoho Desk refused the access token ({shown}) even after a refresh; check the config's "
+                          "credentials and data_center",
+        "credits_spent": "Zoho Desk's daily API credits are used up; try again after they reset (within 24 hours; "
+                         "Zoho Desk > Setup > Developer Space > API shows the usage)",
+    }
+    sentences["edition_lacks_module"] = sentences["forbidden"]
+    fields = [e for e in _json(response).get("errors") or [] if isinstance(e, Mapping)]
+    if name == "unprocessable" and url and any(e.get("fieldName") == "url" for e in fields):
         return (f"Zoho Desk could not validate {_redacted(url, token)}: {detail}. Start `zoho-desk-webhooks serve` "
                 "and make sure that URL answers GET with 200 from the internet (https, through your proxy)")
-    if status == 401:
-        return (f"Zoho Desk refused the access token ({code or status}) even after a refresh; check the config's "
-                "credentials and data_center")
-    if status == 429 and code == "THRESHOLD_EXCEEDED":
-        return "Zoho Desk's daily API credits are used up; try again after they reset"
-    return f"Zoho Desk answered HTTP {status} {code} to {action}: {detail or 'no details'}".replace("  ", " ")
+    fallback = f"Zoho Desk answered HTTP {status} {code} to {action}: {detail or 'no details'}".replace("  ", " ")
+    return sentences.get(name) or fallback
 
 
 def _json(response: Any) -> dict:
-    from source_zoho_desk.desk_client import json_body  # lazily, like DeskClient: `serve` needs neither
+    from source_zoho_desk.zoho_errors import json_body  # lazily, like DeskClient: `serve` needs neither
 
     return json_body(response)
 

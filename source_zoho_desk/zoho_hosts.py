@@ -2,8 +2,9 @@
 
 Zoho runs one isolated copy of Desk per data center; a client registered in one cannot authorize in another.
 The token response's `api_domain` names the generic Zoho API host, not the Desk host, so it is never used.
-The manifest computes the same URLs in Jinja (`definitions.desk_url_base`/`accounts_url_base`); a unit test keeps
-the two in agreement for every data center.
+This is the connector's one rule for the Desk host: the streams' requester (components/requester.py) and the
+DeskClient both take the base URL from `desk_api_base`. (The spec's OAuth consent and token URLs are Jinja that the
+Airbyte platform evaluates, for the accounts host only; they cannot call Python.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 from zoho_desk_webhooks.data_centers import DATA_CENTERS, domain
 
 __all__ = ["DATA_CENTERS", "accounts_base", "desk_api_base", "domain", "token_url"]
+
 
 def desk_api_base(config: Mapping[str, Any]) -> str:
     """`https://desk.zoho.<dc>/api/v1`, or the configured override (proxies, tests)."""

@@ -178,3 +178,53 @@ def test_check_reports_an_unreachable_webhook_buffer_without_its_password():
     assert status.status.value == "FAILED"
     assert "Could not open the webhook buffer postgresql://airbyte:***@127.0.0.1:1/zoho" in status.message
     assert "hunter2" not in status.message
+
+
+def test_an_html_page_answered_with_200_is_retried_not_read_as_an_empty_list(no_sleep):
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(
+            f"{DESK}/departments",
+            [{"status_code": 200, "text": "<html>Service Unavailable</html>", "headers": {"Content-Type": "text/html"}}, DEPARTMENTS],
+        )
+        output = run_read(make_config(), "departments")
+    assert len(output.records) == 1
+    assert len([r for r in mocker.request_history if r.url.startswith(DESK)]) == 2
+
+
+def test_one_product_hidden_from_the_user_is_skipped_and_the_others_are_read(caplog):
+    products = [{"id": "1892000000000010"}, {"id": "1892000000000011"}]
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/products", json={"data": products})
+        mocker.get(f"{DESK}/products/1892000000000010", status_code=403, json={"errorCode": "FORBIDDEN", "message": "no access"})
+        mocker.get(f"{DESK}/products/1892000000000011", json={"id": "1892000000000011", "productName": "Printer"})
+        with caplog.at_level("WARNING", logger="airbyte"):
+            output = run_read(make_config(), "products")
+    assert [r.record.data["productName"] for r in output.records] == ["Printer"]
+    assert "Skipped products/1892000000000010: Zoho Desk answered HTTP 403 (FORBIDDEN)" in caplog.text
+
+
+def test_a_refused_module_still_stops_the_product_reads():
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/products", json={"data": [{"id": "1892000000000010"}]})
+        mocker.get(f"{DESK}/products/1892000000000010", status_code=403,
+                   json={"errorCode": "LICENSE_ACCESS_LIMITED", "message": "Not in your edition"})
+        output = run_read(make_config(), "products", expect_failure=True)
+    message = " ".join(e.trace.error.message for e in output.errors)
+    assert "this portal's Zoho Desk edition does not include it. Deselect the stream." in message
+
+
+def test_check_names_a_desk_host_that_does_not_answer():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {**make_config(), "desk_base_url": f"http://127.0.0.1:{port}/api/v1"}
+    with requests_mock.Mocker(real_http=True) as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        status = status_of(run_check(config))
+    assert status.status.value == "FAILED"
+    assert status.message.startswith(f"The connector cannot reach Zoho Desk at 127.0.0.1:{port} (could not connect).")

@@ -1,13 +1,13 @@
-"""The manifest's Jinja and zoho_hosts.py must pick the same Desk host for every data center."""
+"""One host rule (zoho_hosts.py): the streams and the DeskClient both call the configured data center's Desk host."""
 
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+import requests_mock
 
 from source_zoho_desk import zoho_hosts
-from source_zoho_desk.source import SourceZohoDesk
-from unit_tests.conftest import make_config
+from source_zoho_desk.desk_client import DeskClient
+from unit_tests.conftest import make_config, run_read, token_answer
 
 EXPECTED_DESK = {
     "com": "https://desk.zoho.com/api/v1",
@@ -17,14 +17,30 @@ EXPECTED_DESK = {
 }
 
 
-@pytest.mark.parametrize("data_center", sorted(zoho_hosts.DATA_CENTERS))
-def test_manifest_and_python_agree_on_the_desk_host(data_center):
+@pytest.mark.parametrize("data_center", sorted(EXPECTED_DESK))
+def test_streams_and_the_client_call_the_data_centers_desk_host(data_center):
     config = {**make_config(), "data_center": data_center}
-    template = SourceZohoDesk(config=config).resolved_manifest["definitions"]["desk_url_base"]
-    from_manifest = InterpolatedString.create(template, parameters={}).eval(config)
-    assert from_manifest == zoho_hosts.desk_api_base(config)
-    if data_center in EXPECTED_DESK:
-        assert from_manifest == EXPECTED_DESK[data_center]
+    desk = EXPECTED_DESK[data_center]
+    with requests_mock.Mocker() as mocker:
+        mocker.post(zoho_hosts.token_url(config), json=token_answer())
+        mocker.get(f"{desk}/departments", json={"data": [{"id": "1892000000000001", "name": "Support"}]})
+        output = run_read(config, "departments")
+        answer = DeskClient(config).get("departments", params={"limit": 1})
+    assert [r.record.data["name"] for r in output.records] == ["Support"]
+    assert answer.status_code == 200
+
+
+def test_a_desk_base_url_override_is_used_by_streams_and_client():
+    config = {**make_config(), "desk_base_url": "http://127.0.0.1:9/zoho/api/v1/"}
+    with requests_mock.Mocker() as mocker:
+        mocker.post(zoho_hosts.token_url(config), json=token_answer())
+        mocker.get("http://127.0.0.1:9/zoho/api/v1/departments", json={"data": [{"id": "1892000000000001", "name": "Proxy"}]})
+        output = run_read(config, "departments")
+        client = DeskClient(config)
+        rows = client.list_page("departments", 0, 1)
+    assert [r.record.data["name"] for r in output.records] == ["Proxy"]
+    assert rows == [{"id": "1892000000000001", "name": "Proxy"}]
+    assert client.base_url == "http://127.0.0.1:9/zoho/api/v1"
 
 
 def test_canada_accounts_host_and_overrides():

@@ -187,3 +187,19 @@ def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_part
     assert not output.records
     assert any("kept changing while one page was read" in str(e.trace.error.message) for e in output.errors)
     assert len(desk_queries(mocker, "tickets")) == 6 * 2  # six attempts at the first page, two chunks each
+
+
+def test_a_422_about_the_offset_is_not_taken_for_a_page_size_refusal():
+    def answer(request, context):
+        context.status_code = 422
+        return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The value passed for the 'from' exceeds the range",
+                "errors": [{"fieldName": "from", "errorType": "invalid", "errorMessage": "'from' must be between 0 and 999"}]}
+
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", json=answer)
+        output = run_read(make_config(), "departments", expect_failure=True)
+
+    assert [q["limit"] for q in desk_queries(mocker, "departments")] == ["200"], "the limit was not the problem"
+    message = " ".join(e.trace.error.message for e in output.errors)
+    assert "Zoho Desk answered HTTP 422 (UNPROCESSABLE_ENTITY) for the 'departments' stream: 'from' must be between 0 and 999." in message

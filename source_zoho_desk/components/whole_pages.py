@@ -26,8 +26,9 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.components.credits import ledger_of
-from source_zoho_desk.components.pagination import ZohoDeskRequester, page_overlap, sent_limit, sent_offset
-from source_zoho_desk.desk_client import json_body
+from source_zoho_desk.components.pagination import page_overlap, sent_limit, sent_offset
+from source_zoho_desk.components.requester import ZohoDeskRequester
+from source_zoho_desk.zoho_errors import json_body
 
 LOGGER = logging.getLogger("airbyte")
 
