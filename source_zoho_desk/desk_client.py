@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import replace
-from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Union
+from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 import requests
 from airbyte_cdk.sources.declarative.interpolation.interpolated_mapping import InterpolatedMapping
@@ -46,16 +46,15 @@ class DeskClient:
         definitions = packaged_manifest.definitions()
         requester = definitions["requester"]
         self._scopes: Mapping[str, str] = definitions["scopes"]
-        self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)
         headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
         self._headers = {name: str(value) for name, value in headers.items()}  # an orgId of digits evaluates to an int
-        self._http = HttpClient(
-            name="zoho_desk",
-            logger=_HTTP_LOGGER,
-            error_handler=_RefusalsComeBack(self._handler),
-            backoff_strategy=self._handler.backoff_strategies,
-            authenticator=ZohoOAuthAuthenticator(config=config, parameters={}),
-            request_timeout=(requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"]),
+        authenticator = ZohoOAuthAuthenticator(config=config, parameters={})
+        timeouts = (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"])
+        self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)
+        self._http = _http_client(self._handler, authenticator, timeouts)
+        # Reads of one record by id, as the manifest's products and contracts streams make them.
+        self._one_record_http = _http_client(
+            _manifest_error_handler(definitions["error_handlers"]["one_record"], config), authenticator, timeouts
         )
 
     def request(
@@ -70,15 +69,7 @@ class DeskClient:
         """Sends one Desk call under the manifest's policy and returns Zoho's final answer: a success, or a refusal
         for the caller to phrase (see `refusal`). Token problems, spent retries and an unreachable host raise the
         AirbyteTracedException a stream would raise."""
-        _, response = self._http.send_request(
-            method.upper(),
-            f"{self.base_url}/{path.lstrip('/')}",
-            request_kwargs={},
-            headers={**self._headers, **(headers or {})},
-            params=dict(params or {}),
-            json=json,
-        )
-        return response
+        return self._send(self._http, method, path, params=params, json=json, headers=headers)
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> requests.Response:
         return self.request("GET", path, params=params)
@@ -90,17 +81,15 @@ class DeskClient:
 
     def get_record(self, path: str, record_id: str) -> Optional[Dict[str, Any]]:
         """The record at `path/record_id`, or None when Zoho no longer has it or will not show this one record (the
-        table's `one_record` column): failing would block every later event of the stream for good."""
-        what = f"{path}/{record_id}"
-        response = self.get(what)
+        table's `one_record` column; the error handler logs the skip): failing would block every later event of the
+        stream for good."""
+        response = self._send(self._one_record_http, "GET", f"{path}/{record_id}")
         verdict = judge(response, reads_one_record=True, longest_wait=self._handler.longest_wait)
         if verdict is None:
             return json_body(response)
-        if verdict.does is not Do.IGNORE:
-            raise self._failure(verdict, path)
-        if response.status_code != 404:
-            logger.warning(verdict.skip_note(what))
-        return None
+        if verdict.does is Do.IGNORE:
+            return None
+        raise self._failure(verdict, path)
 
     def list_page(self, path: str, offset: int, limit: int, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
         """One page of a Zoho list or search (`from`/`limit`, plus `params`); Zoho answers an empty page with 204."""
@@ -118,6 +107,26 @@ class DeskClient:
             scopes=self._scopes.get(stream, "") if scopes is None else scopes,
             required_scopes=self._handler.required_scopes,
         )
+
+    def _send(
+        self,
+        http: HttpClient,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> requests.Response:
+        _, response = http.send_request(
+            method.upper(),
+            f"{self.base_url}/{path.lstrip('/')}",
+            request_kwargs={},
+            headers={**self._headers, **(headers or {})},
+            params=dict(params or {}),
+            json=json,
+        )
+        return response
 
 
 class _RefusalsComeBack(ErrorHandler):
@@ -143,6 +152,17 @@ class _RefusalsComeBack(ErrorHandler):
         if resolution.response_action == ResponseAction.FAIL and isinstance(response, requests.Response):
             return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=f"Zoho Desk answered HTTP {response.status_code}.")
         return resolution
+
+
+def _http_client(handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float]) -> HttpClient:
+    return HttpClient(
+        name="zoho_desk",
+        logger=_HTTP_LOGGER,
+        error_handler=_RefusalsComeBack(handler),
+        backoff_strategy=handler.backoff_strategies,
+        authenticator=authenticator,
+        request_timeout=timeouts,
+    )
 
 
 def _manifest_error_handler(definition: Mapping[str, Any], config: Mapping[str, Any]) -> ZohoErrorHandler:

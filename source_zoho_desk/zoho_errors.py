@@ -126,6 +126,10 @@ ERRORS: Dict[str, ZohoError] = {
             "asking again.",
         ),
         ZohoError(
+            "no_record", Do.RETRY, FailureType.transient_error,
+            "Zoho Desk answered HTTP {status} without the record the '{stream}' stream asked for; asking again.",
+        ),
+        ZohoError(
             "connection_broken", Do.RETRY, FailureType.transient_error,
             "The connection to Zoho Desk broke or timed out ({detail}); asking again.",
         ),
@@ -232,6 +236,8 @@ def _judge_response(response: requests.Response, reads_one_record: bool, longest
     if 200 <= status < 300:
         if status == 200 and response.content.strip() and not _is_json(response):
             return Verdict(ERRORS["unreadable_answer"], Do.RETRY, status=status)
+        if reads_one_record and not json_body(response):  # a 204, or an empty object, where a record was asked for
+            return Verdict(ERRORS["no_record"], Do.RETRY, status=status)
         return None
     body = json_body(response)
     code = str(body.get("errorCode") or "")

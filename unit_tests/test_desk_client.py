@@ -110,6 +110,15 @@ def test_an_unreadable_200_is_retried_not_read_as_empty(first, waits):
     assert len([r for r in mocker.request_history if r.url.startswith(DESK)]) == 2
 
 
+def test_a_204_instead_of_the_record_is_asked_again_not_taken_for_an_empty_record(waits):
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/tickets/{TICKET}", [{"status_code": 204}, {"json": RECORD}])
+        record = DeskClient(make_config()).get_record("tickets", TICKET)
+    assert record == RECORD
+    assert len([r for r in mocker.request_history if r.url.startswith(DESK)]) == 2
+
+
 def test_a_rejected_token_is_refreshed_and_the_call_retried_at_once(waits):
     seen = []
 

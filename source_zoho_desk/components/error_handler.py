@@ -71,8 +71,10 @@ class ZohoErrorHandler(DefaultErrorHandler):
         does = verdict.does
         if does is Do.REFRESH_THEN_RETRY and self._second_token_rejected(response_or_exception):
             does = Do.FAIL
-        if does is Do.IGNORE and self.reads_one_record and verdict.status != 404 and verdict.error.one_record:
-            LOGGER.warning(verdict.skip_note(self._requested(response_or_exception)))
+        if does is Do.IGNORE and verdict.error.one_record is Do.IGNORE and self.reads_one_record:
+            if verdict.status != 404:  # a record deleted since it was listed is no news
+                LOGGER.warning(verdict.skip_note(self._requested(response_or_exception)))
+            return ErrorResolution(response_action=ResponseAction.IGNORE)
         return ErrorResolution(
             response_action=_ACTIONS[does],
             failure_type=verdict.error.fails_as,
