@@ -333,6 +333,25 @@ class EventBuffer:
         """Raise BufferUnavailable unless the database answers."""
         self._query_one("SELECT 1")
 
+    def check_writable(self) -> None:
+        """Raise BufferUnavailable unless the buffer takes a write (a file SQLite opened read-only, a read-only
+        database, missing rights), which is rolled back. A full disk may take it yet fail a commit: at run time the
+        heartbeat is the receiver's probe."""
+
+        def work(conn: Any) -> None:
+            try:
+                with self._transaction(conn) as cur:
+                    self._execute(cur, "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
+                                  ("", self._to_db_time(utc_now()), "write probe"))
+                    raise _RollBack
+            except _RollBack:
+                pass
+
+        try:
+            self._with_connection(work)
+        except BufferUnavailable as exc:
+            raise BufferUnavailable(f"the buffer cannot be written: {exc}") from exc
+
     def clock(self) -> datetime:
         """The time coverage is measured in. Receivers and syncs may run on hosts whose clocks disagree, so both
         read the buffer's clock; an embedded SQLite buffer lives on one host, whose clock it is."""
@@ -414,6 +433,10 @@ class EventBuffer:
 
     def _from_db_time(self, value: Any) -> datetime:
         return value
+
+
+class _RollBack(Exception):
+    """Raised inside a transaction to undo it."""
 
 
 def _require_aware(*values: datetime) -> None:

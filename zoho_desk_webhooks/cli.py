@@ -141,7 +141,12 @@ def serve_command(args: argparse.Namespace) -> int:
                         "re-read its streams")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     buffer = opened_buffer(args)
-    sock = _listen(args.host, args.port)
+    try:
+        buffer.check_writable()  # a receiver that cannot store deliveries must not answer Zoho's validation
+        sock = _listen(args.host, args.port)
+    except BaseException:
+        buffer.close()
+        raise
     scheme = "https" if ssl_options else "http"
     host, port = sock.getsockname()[:2]
     print(f"listening on {scheme}://{host}:{port}", file=sys.stderr, flush=True)

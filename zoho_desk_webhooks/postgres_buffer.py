@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import quote
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
@@ -33,6 +34,10 @@ UNPARSABLE_URL = ("invalid PostgreSQL URL {url}: it could not be parsed. Write i
                   "check that special characters in the password are percent-encoded "
                   "(% as %25, @ as %40, / as %2F, : as %3A)")
 
+
+# A database that cannot be used now, not a mistake in our SQL: a failover to a read-only standby, rights taken away.
+UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction,
+               pg_errors.InsufficientPrivilege)
 
 # psycopg_pool logs every checkout and return at INFO: two lines per query at the receiver's default log level.
 logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
@@ -85,7 +90,7 @@ class PostgresEventBuffer(EventBuffer):
                 raise BufferUnavailable(
                     f"{self._name}: no database connection within {self._acquire_timeout:g} s (the database is "
                     "down, or every connection is busy; the log shows the connect errors)") from None
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            except UNAVAILABLE as exc:
                 if attempt == 1 and conn is not None and conn.broken:
                     # The server dropped an idle connection (a restart): the other idle ones went with it, so drop
                     # them all now, and repeat the work once (every buffer operation may be repeated: append is

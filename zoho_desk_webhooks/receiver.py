@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from . import jwt_verifier
 from .buffer import BufferUnavailable, EventBuffer, token_digest, utc_now
+from .coverage import COVERAGE_GRACE
 from .delivery import Rejection, parse_delivery, read_body
 from .jwt_verifier import JwksUnavailable, JwtRejected, VerifierFactory, ZohoJwtVerifier
 from .metrics import Metrics
@@ -56,6 +57,7 @@ class WebhookReceiver:
         self.last_heartbeat: datetime | None = None
         self._created = time.monotonic()
         self._last_heartbeat_written: float | None = None  # time.monotonic() of the last heartbeat write that worked
+        self._last_heartbeat_failed = False
         self.metrics = Metrics(REJECTION_REASONS, heartbeat_age=self._heartbeat_age, org_heads=buffer.org_heads)
         self._unrecorded_refusals = PendingRefusals()  # those the buffer could not take yet
         self._clock_offset = timedelta(0)  # buffer clock minus local clock
@@ -69,13 +71,16 @@ class WebhookReceiver:
         except Exception:  # any failure means "not reachable" here; details go to the log
             log.warning("health check: buffer unreachable", exc_info=True)
             reachable = False
+        writable = self._writing()
+        healthy = reachable and writable is not False
         return JSONResponse({
-            "status": "ok" if reachable else "unavailable",
+            "status": "ok" if healthy else "unavailable",
             "buffer_reachable": reachable,
+            "buffer_writable": writable,
             "receiver_id": self.receiver_id,
             "started_at": _iso(self.started_at),
             "last_heartbeat": _iso(self.last_heartbeat),
-        }, status_code=200 if reachable else 503)
+        }, status_code=200 if healthy else 503)
 
     async def metrics_text(self, request: Request) -> Response:
         body = await run_in_threadpool(self.metrics.render)  # its gauges read the buffer
@@ -212,6 +217,13 @@ class WebhookReceiver:
     def _buffer_time(self) -> datetime:
         return utc_now() + self._clock_offset
 
+    def _writing(self) -> bool | None:
+        """Whether the buffer takes writes: the heartbeat is the probe (a full disk or a read-only file still answer
+        reads), so its last write must have worked, within the coverage grace. None with the heartbeat off."""
+        if not self.heartbeat_seconds:
+            return None
+        return not self._last_heartbeat_failed and self._heartbeat_age() <= COVERAGE_GRACE.total_seconds()
+
     def _heartbeat_age(self) -> float:
         written = self._created if self._last_heartbeat_written is None else self._last_heartbeat_written
         return time.monotonic() - written
@@ -222,8 +234,10 @@ class WebhookReceiver:
         try:
             await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
             self.last_heartbeat, self._last_heartbeat_written = now, time.monotonic()
+            self._last_heartbeat_failed = False
             await self._record_refusals()
-        except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap
+        except Exception as exc:  # keep serving; the missing heartbeat shows up as a coverage gap, and in /healthz
+            self._last_heartbeat_failed = True
             log.warning("heartbeat failed: %s", exc)
 
 

@@ -276,6 +276,45 @@ def scrape(client):
             for family in text_string_to_metric_families(response.text) for sample in family.samples}
 
 
+def read_only_sqlite(monkeypatch):
+    """Open every SQLite file read-only, as SQLite opens a file without write permission (root ignores 0444)."""
+    import sqlite3
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda path, **options: connect(f"file:{path}?mode=ro", uri=True, **options))
+
+
+def test_health_is_unavailable_while_the_buffer_can_be_read_but_not_written(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/read-only.db"
+    open_buffer(url).close()
+    read_only_sqlite(monkeypatch)
+    with open_buffer(url) as buffer, TestClient(create_app(buffer, heartbeat_seconds=60)) as client:
+        buffer.ping()  # reads work
+        health = client.get("/healthz")
+    assert health.status_code == 503, health.json()
+    assert health.json()["buffer_reachable"] is True and health.json()["buffer_writable"] is False
+    assert health.json()["status"] == "unavailable"
+
+
+def test_health_follows_the_heartbeat_writes(sqlite_buffer, monkeypatch):
+    with TestClient(create_app(sqlite_buffer, heartbeat_seconds=0.1)) as client:
+        assert client.get("/healthz").json()["buffer_writable"] is True
+        record_heartbeat = sqlite_buffer.record_heartbeat
+        monkeypatch.setattr(sqlite_buffer, "record_heartbeat", failing("database or disk is full"))
+        wait_until(lambda: client.get("/healthz").status_code == 503)
+        assert client.get("/healthz").json()["buffer_reachable"] is True
+        monkeypatch.setattr(sqlite_buffer, "record_heartbeat", record_heartbeat)
+        wait_until(lambda: client.get("/healthz").status_code == 200)
+        assert client.get("/healthz").json() | {"receiver_id": "-", "started_at": "-", "last_heartbeat": "-"} == {
+            "status": "ok", "buffer_reachable": True, "buffer_writable": True,
+            "receiver_id": "-", "started_at": "-", "last_heartbeat": "-"}
+
+
+def test_without_a_heartbeat_health_is_reachability_only(sqlite_buffer):
+    health = TestClient(create_app(sqlite_buffer, heartbeat_seconds=None)).get("/healthz")
+    assert health.status_code == 200 and health.json()["buffer_writable"] is None
+
+
 def test_metrics_are_prometheus_text(sqlite_buffer, jwks, signer):
     client, path, _ = start(sqlite_buffer, jwks)
     post(client, path, [make_event(1)], signer.token())

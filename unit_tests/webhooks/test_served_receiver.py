@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from zoho_desk_webhooks import open_buffer
 
 from .conftest import ORG, WEBHOOK, make_event
-from .served import ServedReceiver
+from .served import REPO_ROOT, ServedReceiver
 
 
 def test_every_acknowledged_event_survives_kill_9(tmp_path, jwks, signer):
@@ -290,3 +294,39 @@ def test_connections_beyond_the_limit_are_closed_and_the_limit_frees_up(tmp_path
             sock.close()
         log = receiver.stop()
     assert "beyond the limit of 3 open connections" in log
+
+
+def serve_exit(url: str, *, prelude: str = "") -> subprocess.CompletedProcess:
+    """`zoho-desk-webhooks serve` run to its end (after `prelude`, Python run first); fails if it starts serving."""
+    code = f"import sys\n{prelude}\nfrom zoho_desk_webhooks.cli import main\nsys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.run([sys.executable, "-c", code, "serve", "--buffer-url", url, "--host", "127.0.0.1",
+                           "--port", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def assert_refused_to_start(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "cannot be written" in result.stderr and "readonly" in result.stderr, result.stderr
+    assert "listening on" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a 0444 file anyway; the read-only test below covers it")
+def test_serve_refuses_to_start_on_a_sqlite_file_it_cannot_write(tmp_path):
+    path = tmp_path / "buffer.db"
+    open_buffer(f"sqlite:///{path}").close()
+    path.chmod(0o444)
+    assert_refused_to_start(serve_exit(f"sqlite:///{path}"))
+
+
+def test_serve_refuses_to_start_on_a_buffer_opened_read_only(tmp_path):
+    """SQLite opens a file without write permission read-only: reads, even BEGIN IMMEDIATE, work; writes fail."""
+    path = tmp_path / "buffer.db"
+    open_buffer(f"sqlite:///{path}").close()
+    read_only = ("import sqlite3\nconnect = sqlite3.connect\n"
+                 "sqlite3.connect = lambda path, **kw: connect(f'file:{path}?mode=ro', uri=True, **kw)")
+    try:
+        result = serve_exit(f"sqlite:///{path}", prelude=read_only)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"serve started on a buffer it cannot write:\n{exc.stderr}") from None
+    assert_refused_to_start(result)
