@@ -74,7 +74,9 @@ class DeskClient:
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> requests.Response:
         return self.request("GET", path, params=params)
 
-    def refusal(self, response: requests.Response, *, stream: str, scopes: Optional[str] = None) -> Optional[AirbyteTracedException]:
+    def refusal(
+        self, response: requests.Response, *, stream: str, scopes: Optional[str] = None
+    ) -> Optional[AirbyteTracedException]:
         """The table's error for a final answer that is not a success, phrased for `stream`; None for a success."""
         verdict = judge(response, longest_wait=self._handler.longest_wait)
         return None if verdict is None else self._failure(verdict, stream, scopes)
@@ -91,7 +93,9 @@ class DeskClient:
             return None
         raise self._failure(verdict, path)
 
-    def list_page(self, path: str, offset: int, limit: int, params: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+    def list_page(
+        self, path: str, offset: int, limit: int, params: Optional[Mapping[str, Any]] = None
+    ) -> List[Dict[str, Any]]:
         """One page of a Zoho list or search (`from`/`limit`, plus `params`); Zoho answers an empty page with 204."""
         response = self.get(path, params={**(params or {}), "from": offset, "limit": limit})
         failure = self.refusal(response, stream=path.split("/")[0])
@@ -150,11 +154,15 @@ class _RefusalsComeBack(ErrorHandler):
         if resolution.response_action == ResponseAction.RATE_LIMITED:
             return replace(resolution, response_action=ResponseAction.RETRY)
         if resolution.response_action == ResponseAction.FAIL and isinstance(response, requests.Response):
-            return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=f"Zoho Desk answered HTTP {response.status_code}.")
+            return ErrorResolution(
+                response_action=ResponseAction.IGNORE, error_message=f"Zoho Desk answered HTTP {response.status_code}."
+            )
         return resolution
 
 
-def _http_client(handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float]) -> HttpClient:
+def _http_client(
+    handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float]
+) -> HttpClient:
     return HttpClient(
         name="zoho_desk",
         logger=_HTTP_LOGGER,
@@ -166,6 +174,7 @@ def _http_client(handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticato
 
 
 def _manifest_error_handler(definition: Mapping[str, Any], config: Mapping[str, Any]) -> ZohoErrorHandler:
-    handler = ModelToComponentFactory().create_component(CustomErrorHandlerModel, copy.deepcopy(dict(definition)), config)
+    definition = copy.deepcopy(dict(definition))
+    handler = ModelToComponentFactory().create_component(CustomErrorHandlerModel, definition, config)
     assert isinstance(handler, ZohoErrorHandler), "definitions.error_handlers.default must be a ZohoErrorHandler"
     return handler

@@ -16,4 +16,5 @@ from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import 
 def definitions() -> Mapping[str, Any]:
     """`definitions` of source_zoho_desk/manifest.yaml with its `$ref`s resolved."""
     text = resources.files("source_zoho_desk").joinpath("manifest.yaml").read_text(encoding="utf-8")
-    return ManifestReferenceResolver().preprocess_manifest(yaml.safe_load(text))["definitions"]  # type: ignore[no-any-return]
+    manifest = ManifestReferenceResolver().preprocess_manifest(yaml.safe_load(text))
+    return manifest["definitions"]  # type: ignore[no-any-return]

@@ -165,7 +165,9 @@ class Verdict:
     method: str = ""
     retry_after: Optional[float] = None
 
-    def sentence(self, config: Mapping[str, Any], *, stream: str = "", scopes: str = "", required_scopes: str = "") -> str:
+    def sentence(
+        self, config: Mapping[str, Any], *, stream: str = "", scopes: str = "", required_scopes: str = ""
+    ) -> str:
         return self.error.message.format(
             org_id=config.get("org_id", ""),
             data_center=config.get("data_center", "com"),
@@ -231,12 +233,16 @@ def json_body(response: requests.Response) -> Dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _judge_response(response: requests.Response, reads_one_record: bool, longest_wait: Optional[float]) -> Optional[Verdict]:
+def _judge_response(
+    response: requests.Response, reads_one_record: bool, longest_wait: Optional[float]
+) -> Optional[Verdict]:
     status = response.status_code
     if 200 <= status < 300:
-        if status == 200 and response.content.strip() and not _is_json(response):
-            return Verdict(ERRORS["unreadable_answer"], Do.RETRY, status=status)
-        if reads_one_record and not json_body(response):  # a 204, or an empty object, where a record was asked for
+        try:
+            answered = response.json() if response.content.strip() else None
+        except ValueError:  # an HTML page, or JSON cut off
+            return Verdict(ERRORS["unreadable_answer"], Do.RETRY, status=status) if status == 200 else None
+        if reads_one_record and not (isinstance(answered, dict) and answered):  # a 204 or {} where a record was asked
             return Verdict(ERRORS["no_record"], Do.RETRY, status=status)
         return None
     body = json_body(response)
@@ -244,12 +250,15 @@ def _judge_response(response: requests.Response, reads_one_record: bool, longest
     retry_after = _retry_after(response)
     if is_page_too_large(response):
         row = ERRORS["page_too_large"]
-    elif code == "THRESHOLD_EXCEEDED" and retry_after is not None and longest_wait is not None and retry_after < longest_wait:
+    elif code == "THRESHOLD_EXCEEDED" and _shorter(retry_after, longest_wait):
         row = ERRORS["credits_pause"]
     else:
-        row = _BY_CODE.get(code) or _BY_STATUS.get(status) or (ERRORS["server_error"] if status >= 500 else ERRORS["refused"])
+        fallback = ERRORS["server_error"] if status >= 500 else ERRORS["refused"]
+        row = _BY_CODE.get(code) or _BY_STATUS.get(status) or fallback
     does = row.one_record if reads_one_record and row.one_record else row.does
-    return Verdict(row, does, status=status, code=code, detail=_detail(body), retry_after=retry_after, method=_method(response))
+    return Verdict(
+        row, does, status=status, code=code, detail=_detail(body), retry_after=retry_after, method=_method(response)
+    )
 
 
 def _judge_exception(error: requests.RequestException, host_answered: bool) -> Verdict:
@@ -267,17 +276,10 @@ def _judge_exception(error: requests.RequestException, host_answered: bool) -> V
     return Verdict(ERRORS["connection_broken"], Do.RETRY, detail=type(error).__name__, host=host, method=method)
 
 
-def _is_json(response: requests.Response) -> bool:
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
-
-
 def _detail(body: Mapping[str, Any]) -> str:
     fields = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
-    detail = "; ".join(str(e.get("errorMessage") or e.get("fieldName")) for e in fields) or str(body.get("message") or "")
+    detail = "; ".join(str(e.get("errorMessage") or e.get("fieldName")) for e in fields)
+    detail = detail or str(body.get("message") or "")
     return " ".join(detail.split())[:300]
 
 
@@ -286,6 +288,10 @@ def _retry_after(response: requests.Response) -> Optional[float]:
         return float(response.headers["Retry-After"])
     except (KeyError, ValueError):
         return None
+
+
+def _shorter(wait: Optional[float], longest_wait: Optional[float]) -> bool:
+    return wait is not None and longest_wait is not None and wait < longest_wait
 
 
 def _method(response: requests.Response) -> str:

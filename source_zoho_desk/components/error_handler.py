@@ -15,7 +15,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategie
     evaluate_max_waiting_time,
     interpolated_max_waiting_time,
 )
-from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies.wait_time_from_header_backoff_strategy import (
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
     WaitTimeFromHeaderBackoffStrategy,
 )
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
@@ -57,7 +57,9 @@ class ZohoErrorHandler(DefaultErrorHandler):
         self._rejected_tokens: Set[int] = set()
         self._lock = threading.Lock()
 
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+    def interpret_response(
+        self, response_or_exception: Optional[Union[requests.Response, Exception]]
+    ) -> ErrorResolution:
         verdict = judge(
             response_or_exception,
             reads_one_record=self.reads_one_record,
@@ -78,7 +80,9 @@ class ZohoErrorHandler(DefaultErrorHandler):
         return ErrorResolution(
             response_action=_ACTIONS[does],
             failure_type=verdict.error.fails_as,
-            error_message=verdict.sentence(self.config, stream=self._stream, scopes=self._scopes, required_scopes=self.required_scopes),
+            error_message=verdict.sentence(
+                self.config, stream=self._stream, scopes=self._scopes, required_scopes=self.required_scopes
+            ),
         )
 
     def _second_token_rejected(self, answer: Any) -> bool:
@@ -117,5 +121,6 @@ def _longest_wait(strategies: List[BackoffStrategy], config: Config) -> Optional
     """The Retry-After cap of the manifest's WaitTimeFromHeader: Zoho's longer waits end the request instead."""
     for strategy in strategies:
         if isinstance(strategy, WaitTimeFromHeaderBackoffStrategy):
-            return evaluate_max_waiting_time(interpolated_max_waiting_time(strategy.max_waiting_time_in_seconds, {}), config)
+            cap = interpolated_max_waiting_time(strategy.max_waiting_time_in_seconds, {})
+            return evaluate_max_waiting_time(cap, config)
     return None
