@@ -55,6 +55,10 @@ class EventRecords:
         # Events up to this position are older than the snapshot: their updates are superseded by it (and would
         # bring back a record deleted since), their deletes are not.
         self._deletes_only_through = plan.deletes_only_through
+        # Mode `both`: ids the poll before the drain listed. Their updates up to the head noted before that poll are
+        # older than the polled row (which carries the head's cursor), so only their deletes still count.
+        self._polled_through = plan.snapshot_position if plan.poll_since is not None else 0
+        self._polled: set = set()
         # What this drain emitted per id: a payload older than that arrived out of order (a retried or concurrent
         # delivery stored after a newer one) and would win by its later position, so the record is fetched instead.
         self._newest_modified: Dict[str, datetime] = {}
@@ -74,6 +78,8 @@ class EventRecords:
                 yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: self._cursor(event.position)}
                 continue
             if event.position <= self._deletes_only_through:
+                continue
+            if event.position <= self._polled_through and record_id in self._polled:
                 continue
             if all(key in event.payload for key in self._stream.complete_when) and not self._out_of_order(record_id, event.payload):
                 record = dict(event.payload)
@@ -101,8 +107,12 @@ class EventRecords:
         modified, newest = parse_time(payload.get("modifiedTime")), self._newest_modified.get(record_id)
         return modified is not None and newest is not None and modified < newest
 
+    def note_polled(self, record_id: str, record: Mapping[str, Any]) -> None:
+        self._polled.add(record_id)
+        self.note_emitted(record_id, record)
+
     def note_emitted(self, record_id: str, record: Mapping[str, Any]) -> None:
-        """Remember a version emitted in this sync (by the drain or a poll before it), to spot older payloads."""
+        """Remember a version emitted in this sync, to spot older payloads that arrive later."""
         self._deleted.discard(record_id)
         modified = parse_time(record.get("modifiedTime"))
         if modified is not None and (record_id not in self._newest_modified or modified > self._newest_modified[record_id]):

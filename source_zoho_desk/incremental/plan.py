@@ -39,8 +39,8 @@ class StreamPlan:
     cursor_offset: int = 0
     # Mode `both`: before the drain, Zoho's search lists the rows modified in [poll_since, polled_until], stamped
     # like snapshot rows. It replaces the snapshot (first sync) and the healing snapshot (a gap), and catches
-    # deliveries Zoho dropped while the receiver was up. Every event is still drained, updates included: one the
-    # search index did not show yet must not be lost, and an older one ranks below the polled row anyway.
+    # deliveries Zoho dropped while the receiver was up. Events up to the head are still drained, except updates
+    # of the rows the poll listed (it shows them newer): a change the search index did not show yet is not lost.
     poll_since: Optional[datetime] = None
     polled_until: Optional[datetime] = None
 

@@ -109,7 +109,7 @@ def _follow_webhooks(
             if plan.poll_since is not None and plan.polled_until is not None:
                 for row in modified_rows(search_pages(client, plan.stream), plan.poll_since, plan.polled_until, plan.stream.name):
                     row[CURSOR_FIELD] = plan.snapshot_cursor
-                    converter.note_emitted(str(row.get("id")), row)
+                    converter.note_polled(str(row.get("id")), row)
                     yield record(plan.stream.name, row)
             yield from drain(plan, buffer, org_id, converter)
             yield status(plan.stream.name, AirbyteStreamStatus.COMPLETE)
