@@ -92,6 +92,7 @@ class WebhookRig:
     def __init__(self, sim: ZohoDeskSimulator, buffer_url: str, workdir: Path) -> None:
         self.sim, self.buffer_url = sim, buffer_url
         sim.settings.auto_deliver = False  # tests say when Zoho delivers: sim.deliver_pending() / rig.deliver()
+        sim.settings.webhook_timeout = 30.0  # Zoho's 5-10 s would fail deliveries on a loaded test machine
         self.buffer = open_buffer(buffer_url)
         self.endpoint_id, self.token = self.buffer.create_endpoint(sim.org_id, sim.jwks_url)
         self.port = _free_port()

@@ -10,6 +10,11 @@ import threading
 import time
 from pathlib import Path
 
+import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the HTTPS tests serve a self-signed cert
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,14 +38,18 @@ class ServedReceiver:
         for line in self.process.stderr:
             self.lines.append(line)
 
-    def _wait_for_address(self, timeout: float = 20.0) -> str:
+    def _wait_for_address(self, timeout: float = 60.0) -> str:
+        """The base URL once the receiver answers requests. "listening on" is printed before uvicorn has run the
+        app's startup (the first heartbeat) and installed its signal handlers, so a request or a SIGTERM right after
+        that line could meet a receiver that is not up yet: wait until /healthz answers, whatever its status."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(r"listening on (\S+)", self.log)
-            if match:
-                return match.group(1)
-            if self.process.poll() is not None:
-                break
+        address = None
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if address is None:
+                match = re.search(r"listening on (\S+)", self.log)
+                address = match.group(1) if match else None
+            if address and _answers(f"{address}/healthz"):
+                return address
             time.sleep(0.02)
         self.kill()
         raise RuntimeError("receiver did not start:\n" + self.log)
@@ -48,7 +57,7 @@ class ServedReceiver:
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()  # SIGKILL: no shutdown code runs
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=30)
         self._reader.join(timeout=5)
 
     def stop(self) -> str:
@@ -56,9 +65,17 @@ class ServedReceiver:
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill()
             raise RuntimeError("receiver did not stop on SIGTERM:\n" + self.log) from None
         self._reader.join(timeout=5)
         return self.log
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=5, verify=False)
+    except requests.RequestException:
+        return False
+    return True
