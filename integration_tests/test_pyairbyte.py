@@ -27,6 +27,11 @@ import time
 from pathlib import Path
 from typing import Optional
 
+try:
+    import pytest
+except ImportError:  # PyAirbyte's venv runs this file as a script and has no pytest
+    pytest = None  # type: ignore[assignment]
+
 REPO = Path(__file__).resolve().parents[1]
 STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields"]
 
@@ -41,7 +46,16 @@ def run_pyairbyte(config_path: str, executable: str, result_path: str) -> None:
 
     config = json.loads(Path(config_path).read_text())
     started = time.monotonic()
-    source = ab.get_source("source-zoho-desk", local_executable=executable, config=config)
+
+    def keep_new_config(new_config: dict) -> None:
+        # A grant code works once: check() trades it for a refresh token and says so in a CONNECTOR_CONFIG
+        # message. Keep the new config, for this session and for the next (PyAirbyte runs each command with a
+        # temporary copy of the config, which the connector's own write-back cannot reach).
+        Path(config_path).write_text(json.dumps(new_config))
+        source.set_config(new_config)
+
+    source = ab.get_source("source-zoho-desk", local_executable=executable, config=config,
+                           config_change_callback=keep_new_config)
     source.check()
     source.select_all_streams()
     result = source.read()  # into the default DuckDB cache, under $AIRBYTE_CACHE_ROOT
@@ -77,8 +91,8 @@ def _connector_executable() -> Optional[str]:
     return shutil.which("source-zoho-desk")
 
 
-def test_pyairbyte_reads_every_stream(simulator, tmp_path):
-    import pytest
+@(pytest.mark.parametrize("auth", ["refresh_token", "grant_code"]) if pytest else (lambda test: test))
+def test_pyairbyte_reads_every_stream(simulator, tmp_path, auth):
 
     python = _pyairbyte_python()
     if python is None:
@@ -97,7 +111,11 @@ def test_pyairbyte_reads_every_stream(simulator, tmp_path):
             pytest.skip(f"{python} cannot import PyAirbyte: {probe.stderr.strip().splitlines()[-1:]}")
 
     config_path, result_path = tmp_path / "config.json", tmp_path / "result.json"
-    config_path.write_text(json.dumps(simulator.config()))
+    config = simulator.config()
+    if auth == "grant_code":
+        config["credentials"] = {"auth_type": "grant_code", "client_id": simulator.client_id,
+                                 "client_secret": simulator.client_secret, "grant_code": simulator.grant_code()}
+    config_path.write_text(json.dumps(config))
     env = {
         **os.environ,
         "AIRBYTE_OFFLINE_MODE": "1",
@@ -129,6 +147,9 @@ def test_pyairbyte_reads_every_stream(simulator, tmp_path):
     assert result["processed_records"] == sum(expected.values())
     assert Path(result["cache_db"]).is_file()
     assert Path(result["cache_db"]).is_relative_to(tmp_path)
+    saved = json.loads(config_path.read_text())["credentials"]
+    if auth == "grant_code":  # the callback kept the refresh token the spent code was traded for
+        assert saved["auth_type"] == "oauth2.0" and saved["refresh_token"] and "grant_code" not in saved
 
 
 if __name__ == "__main__":
