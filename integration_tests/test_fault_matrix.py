@@ -427,10 +427,7 @@ DRAIN_FAULTS = [
     DrainFault("read-timeout", held, check=the_client_gave_up_on_the_held_request),
     DrainFault("truncated-json-with-200", injected(200, body=b'{"id": "1'), error_allowed=True),
     DrainFault("html-with-200", injected(200, body=HTML), error_allowed=True),
-    DrainFault("204-instead-of-the-record", injected(204), error_allowed=True, xfail=(
-        "a 204 to GET /tickets/{id} is judged a success (zoho_errors._judge_response: any 2xx), so "
-        "DeskClient.get_record returns {}; EventRecords._fetch then skips it as a record whose id is empty, with a "
-        "warning, and the update is lost: the destination keeps the older version")),
+    DrainFault("204-instead-of-the-record", injected(204), error_allowed=True),
 ]
 RECYCLE_BIN_FAULTS = [f for f in DRAIN_FAULTS if f.name in {
     "401-invalid-oauth", "429-too-many-requests-with-retry-after", "5xx-burst", "connection-reset", "read-timeout",

@@ -193,20 +193,9 @@ def heartbeat_after(buffer, moment: datetime) -> bool:
         return False
 
 
-REFUSAL_IN_MEMORY = ("the refusal is not recorded when the endpoint lookup itself fails: WebhookReceiver.deliver "
-                     "notes refusals only once `endpoint` is known, so the 503 from find_endpoint is lost and the next "
-                     "sync does not heal (the receiver fix keeping such refusals in memory is in progress)")
-READ_ONLY_IS_NOT_UNAVAILABLE = (
-    "a read-only database makes append raise psycopg ReadOnlySqlTransaction (an InternalError, not in "
-    "PostgresEventBuffer.driver_errors), so the receiver answers a bare 500 and records no refusal; the next sync "
-    "does not heal")
-
-
 @pytest.mark.parametrize("outage", [
-    pytest.param(refuse_connections, id="refuses-connections", marks=pytest.mark.xfail(strict=True,
-                                                                                        reason=REFUSAL_IN_MEMORY)),
-    pytest.param(fail_over_to_read_only, id="fails-over-to-read-only", marks=pytest.mark.xfail(
-        strict=True, reason=READ_ONLY_IS_NOT_UNAVAILABLE)),
+    pytest.param(refuse_connections, id="refuses-connections"),
+    pytest.param(fail_over_to_read_only, id="fails-over-to-read-only"),
 ])
 def test_a_delivery_refused_during_a_database_outage_is_healed_by_the_next_sync(postgres_server, tmp_path, outage):
     sim, rig, database = postgres_rig(postgres_server, tmp_path)
