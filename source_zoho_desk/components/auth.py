@@ -24,22 +24,15 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_zoho_desk import config_file, token_cache, zoho_hosts
-
-# Every scope a full sync of the shipped streams needs; one unknown scope fails Zoho's whole authorization,
-# so this list only names real scopes.
-REQUIRED_SCOPES = "Desk.tickets.READ,Desk.basic.READ,Desk.products.READ,Desk.contracts.READ,Desk.settings.READ"
-
-# Grant codes from Zoho's self client expire after 3 minutes by default and work once.
-_GRANT_CODE_HELP = (
-    "In the Zoho API Console (https://api-console.{domain}) open your Self Client, choose 'Generate Code' with the "
-    f"scopes {REQUIRED_SCOPES}, and save the new code in this connection within 3 minutes. "
-    "Or paste a refresh token instead."
-)
-
+from source_zoho_desk import config_file, packaged_manifest, token_cache, zoho_hosts
 
 def _grant_code_help(data_center: str) -> str:
-    return _GRANT_CODE_HELP.format(domain=zoho_hosts.domain(data_center))
+    """Grant codes from Zoho's self client expire after 3 minutes by default and work once."""
+    return (
+        f"In the Zoho API Console (https://api-console.{zoho_hosts.domain(data_center)}) open your Self Client, choose "
+        f"'Generate Code' with the scopes {packaged_manifest.definitions()['required_scopes']}, and save the new code "
+        "in this connection within 3 minutes. Or paste a refresh token instead."
+    )
 
 
 def _config_error(message: str, internal: str) -> AirbyteTracedException:

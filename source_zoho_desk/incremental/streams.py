@@ -4,10 +4,9 @@ incremental record carries. The manifest's `definitions.incremental_streams` nam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-import yaml
+from source_zoho_desk import packaged_manifest
 
 # Dedup destinations keep the record with the highest cursor and delete a row whose record has a deletion time.
 CURSOR_FIELD = "_ab_cdc_cursor"
@@ -53,8 +52,7 @@ def incremental_streams(definitions: Mapping[str, Any]) -> Dict[str, Incremental
 
 def packaged_webhook_streams() -> Dict[str, IncrementalStream]:
     """The streams with webhook events, for code that runs without a source (the `register` command)."""
-    manifest = yaml.safe_load(resources.files("source_zoho_desk").joinpath("manifest.yaml").read_text(encoding="utf-8"))
-    return {name: s for name, s in incremental_streams(manifest["definitions"]).items() if s.has_webhooks}
+    return {name: s for name, s in incremental_streams(packaged_manifest.definitions()).items() if s.has_webhooks}
 
 
 INCREMENTAL_MODES = ("polling", "webhooks", "both")
