@@ -160,7 +160,8 @@ def serve_command(args: argparse.Namespace) -> int:
     limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=args.max_connections)
     # access_log off: the access log would print request paths, and the path is the secret.
     # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
-    config = uvicorn.Config(app, http=limits.protocol(), log_level=args.log_level, access_log=False, log_config=None,
+    config = uvicorn.Config(app, http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
+                            log_level=args.log_level, access_log=False, log_config=None,
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
                             timeout_keep_alive=args.keep_alive_seconds,
                             h11_max_incomplete_event_size=args.max_header_bytes, **ssl_options)

@@ -99,7 +99,7 @@ class JwksKeys:
         with self._lock:
             fresh = self._refresh()
             key = self._lookup(kid)
-            if key is None and fresh and kid is not None:
+            if key is None and fresh and kid is not None and self._client is not None:
                 try:
                     key = self._client.get_signing_key(kid)  # an unknown kid may mean Zoho rotated its keys
                 except FETCH_ERRORS:

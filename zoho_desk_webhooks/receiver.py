@@ -146,7 +146,7 @@ class WebhookReceiver:
         record it so that the next sync heals. Bad requests (4xx) are not recorded: anyone can send those. When
         the database is down the endpoint is unknown (its lookup failed): the refusal waits, by token hash."""
         digest = token_digest(request.path_params["token"])
-        self._unrecorded_refusals.add(digest, endpoint and endpoint.org_id, reason, self._buffer_time())
+        self._unrecorded_refusals.add(digest, endpoint.org_id if endpoint else None, reason, self._buffer_time())
         if reason != "buffer_unavailable":  # the buffer just failed: the next heartbeat tries again
             await self._record_refusals()
 
