@@ -54,8 +54,8 @@ def config_problems(config: Mapping[str, Any]) -> List[str]:
             f"'data_center' is {data_center!r}; expected one of {', '.join(DATA_CENTERS)} "
             "(the domain your Zoho Desk URL ends with)."
         )
-    org_id = str(config.get("org_id", ""))
-    if not re.fullmatch(r"[0-9]+", org_id):
+    org_id = str(config.get("org_id") or "")
+    if org_id and not re.fullmatch(r"[0-9]+", org_id):  # empty: the token's only organization (organization.py)
         problems.append(
             f"'org_id' must be the digits of your Zoho Desk organization id (Setup > Developer Space > API), "
             f"got {org_id!r}."

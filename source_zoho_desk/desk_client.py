@@ -47,7 +47,8 @@ class DeskClient:
         requester = definitions["requester"]
         self._scopes: Mapping[str, str] = definitions["scopes"]
         headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
-        self._headers = {name: str(value) for name, value in headers.items()}  # an orgId of digits evaluates to an int
+        # An orgId of digits evaluates to an int; without an org_id (organization.py is finding it) none is sent.
+        self._headers = {name: str(value) for name, value in headers.items() if value is not None}
         authenticator = ZohoOAuthAuthenticator(config=config, parameters={})
         timeouts = (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"])
         self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)

@@ -26,6 +26,7 @@ from source_zoho_desk.check import check_connection
 from source_zoho_desk.components.credits import CreditLedger
 from source_zoho_desk.connector_config import ConnectorConfig
 from source_zoho_desk.messages import log, record_of, status_of
+from source_zoho_desk.organization import ensure_org_id
 from source_zoho_desk.incremental.read import buffer_problem, read_incremental
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream, incremental_mode, incremental_streams, readers
 
@@ -70,6 +71,10 @@ class SourceZohoDesk(YamlDeclarativeSource):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         definitions = self.resolved_manifest["definitions"]
+        try:
+            ensure_org_id(self._run_config)
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         problem = check_connection(self._run_config, definitions["check_requests"], definitions["scopes"]) or buffer_problem(
             self._config.get("webhook_buffer_url")
         )
@@ -84,6 +89,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
+        ensure_org_id(self._run_config)
         # The streams' own keys, not the catalog's: a hand-written catalog may name none or the wrong ones.
         keys = {s.name: s.source_defined_primary_key or [] for s in super().discover(logger, config).streams}
         unknown = sorted({s.stream.name for s in catalog.streams} - set(keys))
@@ -98,6 +104,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Streams that Zoho's search lists by modified time, or whose webhook events a configured buffer holds,
         offer incremental sync."""
+        ensure_org_id(self._run_config)
         catalog = super().discover(logger, config)
         polled, followed = self._incremental_readers()
         for stream in catalog.streams:

@@ -199,6 +199,7 @@ def _desk(config_path: str, token: str | None) -> Iterator[tuple[MutableMapping[
     from source_zoho_desk.config_checks import config_problems
     from source_zoho_desk.connector_config import ConnectorConfig
     from source_zoho_desk.desk_client import DeskClient
+    from source_zoho_desk.organization import ensure_org_id
 
     config = _load_config(config_path)
     problems = config_problems(config)
@@ -208,6 +209,7 @@ def _desk(config_path: str, token: str | None) -> Iterator[tuple[MutableMapping[
     # for the user here, and that message would print the whole config with its secrets.
     config = ConnectorConfig(config, config_path=config_path, announce_changes=False)
     try:
+        ensure_org_id(config)
         yield config, DeskClient(config)
     except AirbyteTracedException as exc:  # token problems, already phrased for a person
         raise UserError(_scrub(exc.message or "Zoho refused the credentials", token)) from None

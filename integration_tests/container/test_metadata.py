@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from source_zoho_desk import zoho_hosts
+from source_zoho_desk import packaged_manifest, zoho_hosts
 
 REPO = Path(__file__).resolve().parents[2]
 STREAMS = {"tickets", "departments", "products", "contracts", "organization_fields"}
@@ -69,7 +69,7 @@ def test_the_version_matches_the_package():
 def test_suggested_streams_exist(metadata):
     suggested = metadata["suggestedStreams"]["streams"]
     assert set(suggested) == STREAMS and len(suggested) == len(STREAMS)
-    assert {stream["$parameters"]["name"] for stream in _manifest()["streams"] if "$parameters" in stream} >= STREAMS
+    assert set(packaged_manifest.definitions()["streams"]) >= STREAMS
 
 
 def test_documentation_url_matches_the_spec(metadata):
