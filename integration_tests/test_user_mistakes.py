@@ -98,3 +98,32 @@ def test_version_names_the_package_and_the_cdk(capsys):
 
     connector_run.run(["--version"])
     assert capsys.readouterr().out == f"source-zoho-desk {version('source-zoho-desk')} (airbyte-cdk {version('airbyte-cdk')})\n"
+
+
+def test_a_0_0_x_config_is_migrated_once_and_works(simulator, tmp_path, capsys):
+    """The manifest-only 0.0.x connector's flat config: OAuth fields at the top, the data center as a token URL."""
+    current = simulator.config()
+    old = {"client_id": current["credentials"]["client_id"], "client_secret": current["credentials"]["client_secret"],
+           "refresh_token": current["credentials"]["refresh_token"], "include_custom_domain": False,
+           "token_refresh_endpoint": "https://accounts.zoho.eu/oauth/v2/token",
+           # only to reach the simulator instead of Zoho:
+           "desk_base_url": current["desk_base_url"], "accounts_base_url": current["accounts_base_url"]}
+    code, messages = _run(tmp_path, capsys, "check", old)
+    status = next(m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS")
+    assert code == 0 and status["status"] == "SUCCEEDED", status
+    migrated = json.loads((tmp_path / "config.json").read_text())
+    assert migrated["data_center"] == "eu"
+    assert migrated["credentials"] == {"auth_type": "oauth2.0", "client_id": old["client_id"],
+                                       "client_secret": old["client_secret"], "refresh_token": old["refresh_token"]}
+    assert not {"client_id", "client_secret", "refresh_token", "token_refresh_endpoint", "include_custom_domain"} & set(migrated)
+    announced = [m["control"]["connectorConfig"]["config"] for m in messages if m["type"] == "CONTROL"]
+    assert announced and announced[0]["data_center"] == "eu"
+
+
+def test_credentials_without_auth_type_are_read_by_the_secret_they_hold(simulator, tmp_path, capsys):
+    config = simulator.config()
+    del config["credentials"]["auth_type"]
+    code, messages = _run(tmp_path, capsys, "check", config)
+    status = next(m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS")
+    assert code == 0 and status["status"] == "SUCCEEDED", status
+    assert "auth_type" not in json.loads((tmp_path / "config.json").read_text())["credentials"]  # not written back

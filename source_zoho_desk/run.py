@@ -91,12 +91,15 @@ def run(args: Optional[List[str]] = None) -> None:
     config_path = AirbyteEntrypoint.extract_config(args) if command in ("check", "discover", "read") else None
     if config_path:
         try:
-            problems = config_checks.config_problems(SourceZohoDesk.read_config(config_path))
+            SourceZohoDesk.read_config(config_path)
         except (OSError, ValueError) as error:
-            problems = [f"Could not read the config file {config_path}: {error}"]
+            _refuse(command, f"Could not read the config file {config_path}: {error}")
+    source = _source(command, args)  # applies the manifest's config migrations (an 0.0.x config, upgraded)
+    if config_path:
+        problems = config_checks.config_problems(source.connector_config)
         if problems:
             _refuse(command, " ".join(problems))
-    launch(_source(command, args), args)
+    launch(source, args)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ class SourceZohoDesk(YamlDeclarativeSource):
         self._run_config = ConnectorConfig(self._config, config_path=config_path)
         self._config = self._config_for_validation = self._run_config
 
+    @property
+    def connector_config(self) -> ConnectorConfig:
+        """The run's config, after the manifest's migrations and transformations."""
+        return self._run_config
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         definitions = self.resolved_manifest["definitions"]
         try:
