@@ -8,7 +8,7 @@
 #
 # The same image carries the webhook receiver (console script `zoho-desk-webhooks`):
 #   docker run -p 443:8443 -v "$PWD/tls:/tls:ro" --entrypoint zoho-desk-webhooks airbyte/source-zoho-desk:dev \
-#     serve --buffer-url postgresql://user@db:5432/zoho --tls-cert /tls/fullchain.pem --tls-key /tls/privkey.pem
+#     serve --buffer-url postgresql://user@db:5432/zoho --host 0.0.0.0 --tls-cert /tls/fullchain.pem --tls-key /tls/privkey.pem
 #
 # BASE_IMAGE is pinned by digest and must equal data.connectorBuildOptions.baseImage in metadata.yaml (a unit test,
 # integration_tests/container/test_metadata.py, keeps them equal). 4.0.2 ships Python 3.11; pyproject.toml allows

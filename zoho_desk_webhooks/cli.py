@@ -15,6 +15,7 @@ import socket
 import ssl
 import sys
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -48,11 +49,14 @@ def main(argv: Sequence[str] | None = None, extensions: Sequence[CommandsExtensi
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     parser = argparse.ArgumentParser(prog="zoho-desk-webhooks",
                                      description="Receive Zoho Desk webhooks into a durable event buffer.")
+    parser.add_argument("--version", action="version", version=f"zoho-desk-webhooks {_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the webhook receiver")
     _buffer_url_option(serve)
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this host only, e.g. behind a TLS reverse "
+                            "proxy); 0.0.0.0 listens on every interface, for --tls-cert/--tls-key or a container")
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port (printed on start)")
     serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key serves HTTPS")
     serve.add_argument("--tls-key", help="PEM private key")
@@ -71,7 +75,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                         help="an idle connection is closed this long after its last response (default: 5)")
     limits.add_argument("--max-header-bytes", type=int, default=16_384,
                         help="a request line and headers larger than this are refused (400) (default: 16384)")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                       help="the receiver's log detail (request paths are never logged: they hold the secret token)")
     serve.add_argument("--require-jwt-exp", action="store_true",
                        help="refuse JWTs without an exp claim (by default exp/iat are checked when present)")
     serve.set_defaults(handler=serve_command)
@@ -80,7 +85,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
         title="endpoint commands", metavar="ACTION", dest="action", required=True)
     add = endpoint.add_parser("add", help="create an endpoint and print its secret path once")
     _buffer_url_option(add)
-    add.add_argument("--org-id", required=True)
+    add.add_argument("--org-id", required=True, help="the Zoho Desk organization id whose events this endpoint takes")
     keys = add.add_mutually_exclusive_group(required=True)
     keys.add_argument("--data-center", choices=list(DATA_CENTERS), help="Zoho data center of the org")
     keys.add_argument("--jwks-url", help="JWKS URL, instead of --data-center")
@@ -93,18 +98,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
 
     delete = endpoint.add_parser("delete", help="delete an endpoint; its path stops working")
     _buffer_url_option(delete)
-    delete.add_argument("endpoint_id")
+    delete.add_argument("endpoint_id", help="as `endpoint list` shows it")
     delete.set_defaults(handler=endpoint_delete_command)
 
     set_webhook = endpoint.add_parser("set-webhook-id", help="record the Zoho webhook id of an endpoint")
     _buffer_url_option(set_webhook)
-    set_webhook.add_argument("endpoint_id")
-    set_webhook.add_argument("webhook_id")
+    set_webhook.add_argument("endpoint_id", help="as `endpoint list` shows it")
+    set_webhook.add_argument("webhook_id", help="the Zoho webhook id (`zoho-desk-webhooks list`)")
     set_webhook.set_defaults(handler=endpoint_set_webhook_command)
 
     prune = commands.add_parser("prune", help="delete events older than a number of days")
     _buffer_url_option(prune)
-    prune.add_argument("--older-than-days", type=float, required=True)
+    prune.add_argument("--older-than-days", type=float, required=True,
+                       help="delete events received more than this many days ago (keep longer than the time between syncs)")
     prune.set_defaults(handler=prune_command)
 
     return parser, commands
@@ -259,6 +265,13 @@ def _checked_jwks_url(url: str) -> str:
     if not parts.hostname:
         raise UserError(f"--jwks-url has no host: {url!r}")
     return url
+
+
+def _version() -> str:
+    try:
+        return version("source-zoho-desk")  # the distribution that ships this package
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

@@ -133,3 +133,15 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed():
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_version_and_a_loopback_default_host(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out == f"zoho-desk-webhooks {version('source-zoho-desk')}\n"
+    from zoho_desk_webhooks.cli import build_parser
+
+    args = build_parser()[0].parse_args(["serve", "--buffer-url", "sqlite:////tmp/x.db"])
+    assert args.host == "127.0.0.1"  # plain HTTP is not offered to the network unless asked for
