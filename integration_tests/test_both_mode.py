@@ -3,12 +3,9 @@ poll of the gap instead of a full snapshot, and a delivery Zoho dropped while th
 
 from __future__ import annotations
 
-from integration_tests.test_webhook_incremental import (  # noqa: F401 (fixtures)
-    a_department,
-    buffer_url,
+from integration_tests.test_webhook_incremental import (
     drop_queued_events,
     outage_longer_than_the_grace,
-    rig,
     tickets_by_creation,
 )
 

@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -41,8 +40,9 @@ STREAMS = ["tickets", "departments", "products", "contracts", "organization_fiel
 def run_pyairbyte(config_path: str, executable: str, result_path: str) -> None:
     os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry lookups
     os.environ.setdefault("DO_NOT_TRACK", "1")  # no telemetry
-    import airbyte as ab
     from importlib.metadata import version
+
+    import airbyte as ab
 
     config = json.loads(Path(config_path).read_text())
     started = time.monotonic()

@@ -14,16 +14,12 @@ here can notice it, so it is not tested.
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import jwt
-import psycopg
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integration_tests.webhook_harness import (
-    WebhookRig,
     mutations_during_ticket_snapshot,
     reorder_across_modules,
     store_view,
@@ -34,24 +30,6 @@ from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD
 # Stands in for the 30 s COVERAGE_GRACE where a test needs a real outage; long enough that heartbeats (every 0.2 s)
 # delayed on a loaded machine do not look like one.
 SHORT_GRACE = timedelta(seconds=5)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def buffer_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/buffer.db"
-    server = request.getfixturevalue("postgres_server")
-    name = f"e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return server.database_url(name)
-
-
-@pytest.fixture
-def rig(simulator, buffer_url, tmp_path):
-    made = WebhookRig(simulator, buffer_url, tmp_path)
-    yield made
-    made.close()
 
 
 def tickets_by_creation(sim):

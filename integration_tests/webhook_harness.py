@@ -27,11 +27,11 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
 from integration_tests.simulator import RequestRecord, ZohoDeskSimulator
-from source_zoho_desk.source import SourceZohoDesk
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD
-from zoho_desk_webhooks import open_buffer
+from source_zoho_desk.source import SourceZohoDesk
 from source_zoho_desk.webhook_registration import main as webhooks_cli
 from unit_tests.webhooks.served import ServedReceiver
+from zoho_desk_webhooks import open_buffer
 
 STREAMS = ("tickets", "departments")
 # What "the same row" means when comparing the destination with the simulator's store.
@@ -227,7 +227,7 @@ def reorder_across_modules(sim: ZohoDeskSimulator, first_prefix: str = "Departme
         pending = sorted(sim.hub.pending, key=lambda p: p.seq)
         ordered = ([p for p in pending if p.event["eventType"].startswith(first_prefix)]
                    + [p for p in pending if not p.event["eventType"].startswith(first_prefix)])
-        for new_seq, item in zip(sorted(p.seq for p in pending), ordered):
+        for new_seq, item in zip(sorted(p.seq for p in pending), ordered, strict=True):
             item.seq = new_seq
 
 

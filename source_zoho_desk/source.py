@@ -14,10 +14,10 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
-    Status,
-    SyncMode,
     FailureType,
     Level,
+    Status,
+    SyncMode,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -25,10 +25,16 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_zoho_desk.check import check_connection
 from source_zoho_desk.components.credits import CreditLedger
 from source_zoho_desk.connector_config import ConnectorConfig
+from source_zoho_desk.incremental.read import buffer_problem, read_incremental
+from source_zoho_desk.incremental.streams import (
+    CURSOR_FIELD,
+    IncrementalStream,
+    incremental_mode,
+    incremental_streams,
+    readers,
+)
 from source_zoho_desk.messages import log, record_of, status_of
 from source_zoho_desk.organization import ensure_org_id
-from source_zoho_desk.incremental.read import buffer_problem, read_incremental
-from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream, incremental_mode, incremental_streams, readers
 
 PROGRESS_EVERY_RECORDS = 5000
 # How many recent keys per stream are remembered to drop rows repeated by overlapping pages: far more than any

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.incremental.drain import EventRecords, drain, event_time_iso
