@@ -2,8 +2,10 @@
 
 ``seed_store(seed, counts)`` builds a ``Store``: ``store[module]`` is ``{id: record}`` for tickets,
 departments, products, contracts, contacts, accounts, agents, teams, webhooks and recycleBin, insertion ordered
-by ``createdTime``. ``store.organization`` is the org record, ``store.org_fields`` the ``organizationFields``
-definitions per module, ``store.slas`` the SLA stubs, ``store.trash`` the full records of deleted tickets.
+by ``createdTime``, and for the modules of ``Store.MODULES`` seeded after them (``seed_extensions``).
+``store.organization`` is the org record, ``store.org_fields`` the ``organizationFields`` definitions per module,
+``store.fields`` the ``/fields`` ones, ``store.slas`` the SLA stubs, ``store.trash`` the full records of deleted
+tickets, ``store.children`` the per-ticket threads & co. (made on first read).
 
 Shapes follow the reference: ids are digit strings above 2**53 (``1892000000`` + 7..9 digits, increasing with
 creation order within a module), counters are strings, times ISO-8601 UTC with milliseconds
@@ -70,15 +72,21 @@ class IdFactory:
 
 class Store(dict):
     MODULES = ("departments", "agents", "teams", "accounts", "contacts", "products", "contracts", "tickets",
-               "webhooks", "recycleBin")
+               "webhooks", "recycleBin",
+               # seeded after the core modules (orgsetup.py, activities.py, knowledge.py)
+               "roles", "profiles", "skills", "layouts", "businessHours", "holidayLists", "supportPlans",
+               "channels", "tags", "tasks", "calls", "events", "kbCategories", "articles")
 
     def __init__(self) -> None:
         super().__init__({m: {} for m in self.MODULES})
         self.organization: dict = {}
-        self.org_fields: dict = {}
+        self.org_fields: dict = {}  # GET /organizationFields (deprecated), per module
+        self.fields: dict = {}  # GET /fields, per module (fielddefs.py)
         self.slas: dict = {}
-        self.layouts: dict = {}
+        self.layouts: dict = {}  # department id (ticket layouts) or module name -> layout id; records: self["layouts"]
+        self.modules: dict = {}  # module api name -> module id (recycle bin moduleId, lookup fields)
         self.trash: dict = {}  # deleted ticket id -> full record at deletion
+        self.children = None  # children.TicketChildren: per-ticket threads, comments, ... made on first read
 
 
 # --- text pools -------------------------------------------------------------------------------------------------
@@ -147,6 +155,42 @@ NOTES = ["Root cause: expired certificate on edge node eu-3.\nFollow-up with inf
          "Linea 1\nLinea 2 con acentos: ñ, á, ü\nLinea 3 ✔"]
 
 
+def cf_value(rng: random.Random, ftype: str, extras: dict, created: datetime, p_null: float = 0.3):
+    """A custom field value of type ``ftype`` as Zoho sends it (strings; see schema.py). Formula values are
+    computed from the record instead (``cfvalues.py``)."""
+    r = rng
+    if ftype in ("Checkbox", "Boolean"):
+        return "true" if r.random() < 0.3 else "false"
+    if r.random() < p_null:
+        return None
+    if ftype == "Text":
+        return f"ORD-{created.year}-{r.randint(1, 99999):05d}"
+    if ftype == "Picklist":
+        return r.choice(extras["allowedValues"])
+    if ftype == "Multiselect":
+        return ";".join(r.sample(extras["allowedValues"], r.randint(1, 3)))
+    if ftype == "Date":
+        return (created + timedelta(days=r.randint(1, 30))).strftime("%Y-%m-%d")
+    if ftype == "DateTime":
+        return iso(created + timedelta(minutes=r.randint(5, 20000)))
+    if ftype == "Number":
+        return str(r.randint(0, 5000))
+    if ftype == "Currency":
+        return f"{r.uniform(1, 2500):.2f}"
+    if ftype == "Decimal":
+        return f"{r.uniform(1, 5):.1f}"
+    if ftype == "Percent":
+        return f"{r.uniform(0, 100):.2f}"
+    if ftype == "URL":
+        return f"https://portal.example.com/orders/{r.randint(1000, 99999)}"
+    if ftype == "Textarea":
+        return r.choice(NOTES)
+    if ftype == "LargeText":
+        return "\n".join(f"[{iso(created + timedelta(hours=i))}] step {i}: {r.choice(BODIES)}"
+                         for i in range(r.randint(3, 8)))
+    return None
+
+
 class DataFactory:
     """Makes records. Used by seeding (seeded RNG) and by the runtime mutation helpers."""
 
@@ -179,37 +223,7 @@ class DataFactory:
         return f"https://desk.zoho.com/support/{PORTAL}/ShowHomePage.do#{kind}/dv/{rid}"
 
     def cf_value(self, ftype: str, extras: dict, created: datetime, p_null: float = 0.3):
-        r = self.rng
-        if ftype in ("Checkbox", "Boolean"):
-            return "true" if r.random() < 0.3 else "false"
-        if r.random() < p_null:
-            return None
-        if ftype == "Text":
-            return f"ORD-{created.year}-{r.randint(1, 99999):05d}"
-        if ftype == "Picklist":
-            return r.choice(extras["allowedValues"])
-        if ftype == "Multiselect":
-            return ";".join(r.sample(extras["allowedValues"], r.randint(1, 3)))
-        if ftype == "Date":
-            return (created + timedelta(days=r.randint(1, 30))).strftime("%Y-%m-%d")
-        if ftype == "DateTime":
-            return iso(created + timedelta(minutes=r.randint(5, 20000)))
-        if ftype == "Number":
-            return str(r.randint(0, 5000))
-        if ftype == "Currency":
-            return f"{r.uniform(1, 2500):.2f}"
-        if ftype == "Decimal":
-            return f"{r.uniform(1, 5):.1f}"
-        if ftype == "Percent":
-            return f"{r.uniform(0, 100):.2f}"
-        if ftype == "URL":
-            return f"https://portal.example.com/orders/{r.randint(1000, 99999)}"
-        if ftype == "Textarea":
-            return r.choice(NOTES)
-        if ftype == "LargeText":
-            return "\n".join(f"[{iso(created + timedelta(hours=i))}] step {i}: {r.choice(BODIES)}"
-                             for i in range(r.randint(3, 8)))
-        return None
+        return cf_value(self.rng, ftype, extras, created, p_null)
 
     def _cf(self, custom_fields, created: datetime) -> dict:
         return {api: self.cf_value(ftype, extras, created) for api, _l, ftype, extras in custom_fields}
@@ -455,8 +469,12 @@ def _increasing_times(rng: random.Random, n: int, start: datetime, end: datetime
 
 
 def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: int = 41, contracts: int = 57,
-               contacts: int = 120, accounts: int = 40, agents: int = 12, trashed_tickets: Optional[int] = None):
-    """Build the seeded store. Returns ``(store, ids, factory, org_id)``."""
+               contacts: int = 120, accounts: int = 40, agents: int = 12, trashed_tickets: Optional[int] = None,
+               calls: int = 80, events: int = 40, articles: int = 30):
+    """Build the seeded store. Returns ``(store, ids, factory, org_id)``.
+
+    The core modules are made first, exactly as before the setup/activity/knowledge modules existed; those come
+    after, from an RNG of their own, so adding them changed no earlier record (``seed_extensions``)."""
     rng = random.Random(seed)
     org_id = "600" + str(rng.randint(10_000_000, 99_999_999))
     store = Store()
@@ -528,7 +546,30 @@ def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: in
                                                          t["modifiedBy"], iso(deleted))
         else:
             store["tickets"][t["id"]] = t
+    seed_extensions(store, ids, seed, calls=calls, events=events, articles=articles)
     return store, ids, f, org_id
+
+
+def seed_extensions(store: Store, ids: IdFactory, seed: int, calls: int, events: int, articles: int) -> None:
+    """Setup modules, tasks/calls/events, the knowledge base, /fields and the lazy per-ticket children."""
+    from . import (  # they build on this module's helpers
+        activities,
+        fielddefs,
+        knowledge,
+        orgsetup,
+    )
+    from .children import TicketChildren
+
+    rng = random.Random(f"zoho-desk-simulator/extensions/{seed}")
+    orgsetup.reformat_contact_phones(store, rng)
+    orgsetup.seed_org_setup(store, ids, rng, datetime(2022, 3, 2, 9, 0, tzinfo=UTC))
+    activities.seed_activities(store, ids, rng, calls, events)
+    knowledge.seed_knowledge_base(store, ids, rng, articles, datetime(2022, 11, 1, tzinfo=UTC))
+    store.fields = fielddefs.build_fields(store, lambda: ids.new("fields"))
+    store.children = TicketChildren(store, seed)
+    for t in sorted(list(store["tickets"].values()) + list(store.trash.values()),
+                    key=lambda rec: (rec["createdTime"], int(rec["id"]))):
+        store.children.assign_block(t["id"])
 
 
 def recycle_entry(record: dict, kind: str, display: str, dept_id: Optional[str], by: Optional[str],

@@ -14,6 +14,17 @@ Projections (what a list row carries versus the ``GET /<module>/{id}`` detail):
   notificationAgentIds, createdTime, modifiedTime, createdBy, modifiedBy, cf.
 * contacts / accounts - list ``CONTACT_LIST_FIELDS`` / ``ACCOUNT_LIST_FIELDS``; detail is the full record.
 * departments, agents, webhooks, recycle bin - list rows equal the detail.
+* tasks / calls / events - list ``TASK_LIST_FIELDS`` & co. (no ``description``, no ``cf``); detail and search rows
+  are the full record. Articles - list rows lack the ``answer`` (the article body).
+* per-ticket children (threads, comments, time entries, attachments, tags) - list rows as in the OAS examples;
+  a thread's detail adds ``content``.
+* ``fields=a,b`` on contacts, accounts, products, contracts, tasks and calls works like on tickets (see
+  ``projection.py``).
+
+Field definitions: ``ORG_FIELD_MODULES`` are the ones ``GET /organizationFields`` (deprecated) lists; the new
+``GET /fields`` lists the same fields (same ids) plus ``FIELDS_ONLY_CUSTOM`` - the Formula fields the old endpoint
+has no type for - and the modules it does not know (``timeEntry``, ``agents``, see ``FIELDS_ONLY_MODULES``).
+Generated records carry a ``cf`` value for every custom field of their module in ``/fields``.
 
 Custom field values are strings (Zoho stringifies numbers: ``"42"``, ``"129.99"``, ``"12.5"``), booleans of
 Checkbox fields are ``"true"``/``"false"``, Multiselect values are ``;``-joined, Date is ``YYYY-MM-DD`` and
@@ -342,3 +353,103 @@ def ticket_multiline_names() -> set:
 
 def project(record: dict, names) -> dict:
     return {n: record.get(n) for n in names}
+
+
+# --- modules beyond the first five streams ---------------------------------------------------------------------
+TASK_FIELDS = (
+    "id", "subject", "dueDate", "priority", "status", "category", "description", "ticketId", "ticketNumber",
+    "departmentId", "contactId", "ownerId", "teamId", "creatorId", "createdTime", "modifiedTime", "modifiedBy",
+    "completedTime", "isCompleted", "reminder", "isCommented", "webUrl", "layoutId", "cf",
+)
+TASK_LIST_FIELDS = tuple(f for f in TASK_FIELDS if f not in ("description", "cf"))
+
+CALL_FIELDS = (
+    "id", "subject", "direction", "duration", "status", "startTime", "completedTime", "priority", "description",
+    "ticketId", "ticketNumber", "contactId", "departmentId", "ownerId", "teamId", "creatorId", "createdTime",
+    "modifiedTime", "modifiedBy", "isCompleted", "isCommented", "webUrl", "layoutId", "cf",
+)
+CALL_LIST_FIELDS = tuple(f for f in CALL_FIELDS if f not in ("description", "cf"))
+
+EVENT_FIELDS = (
+    "id", "subject", "startTime", "duration", "category", "status", "priority", "description", "ticketId",
+    "ticketNumber", "contactId", "departmentId", "ownerId", "teamId", "creatorId", "createdTime", "modifiedTime",
+    "modifiedBy", "isCompleted", "reminder", "isCommented", "webUrl", "layoutId", "cf",
+)
+EVENT_LIST_FIELDS = tuple(f for f in EVENT_FIELDS if f not in ("description", "cf"))
+
+ARTICLE_FIELDS = (
+    "id", "title", "summary", "answer", "permalink", "status", "permission", "categoryId", "rootCategoryId",
+    "category", "departmentId", "authorId", "author", "createdTime", "modifiedTime", "createdBy", "modifiedBy",
+    "latestVersion", "latestPublishedVersion", "likeCount", "dislikeCount", "viewCount", "feedbackCount",
+    "commentCount", "locale", "tags", "expiryDate", "webUrl", "portalUrl", "isTrashed",
+)
+ARTICLE_LIST_FIELDS = tuple(f for f in ARTICLE_FIELDS if f != "answer")
+
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Deferred")
+CALL_STATUSES = ("In Progress", "Completed", "Cancelled")
+EVENT_STATUSES = ("Not Started", "In Progress", "Completed")
+ACTIVITY_PRIORITIES = ("High", "Normal", "Low")
+
+_TIME_ENTRY_STANDARD = (
+    ("executedTime", "Executed Time", "DateTime", {"isMandatory": True}),
+    ("hoursSpent", "Hours", "Number", {"maxLength": 4}),
+    ("minutesSpent", "Minutes", "Number", {"maxLength": 2}),
+    ("secondsSpent", "Seconds", "Number", {"maxLength": 2}),
+    ("isBillable", "Billable", "Boolean", {}),
+    ("billingType", "Billing Type", "Picklist",
+     {"allowedValues": ["FIXED_COST_FOR_TICKETS", "FIXED_COST_FOR_AGENTS", "SPECIFIC_COST_PER_AGENT",
+                        "SPECIFIC_COST_PER_PROFILE"]}),
+    ("requestChargeType", "Request Charge Type", "Picklist",
+     {"allowedValues": ["Customer Service", "Upgrade Request", "Product Consultation", "Support and Maintenance"]}),
+    ("description", "Description", "Textarea", {"maxLength": 65535}),
+    ("ownerId", "Owner", "LookUp", {}),
+    ("totalCost", "Total Cost", "Currency", {"maxLength": 16, "decimalPlaces": 2}),
+)
+TIME_ENTRY_CUSTOM_FIELDS = (
+    ("cf_work_type", "Work Type", "Picklist", {"allowedValues": ["Investigation", "Fix", "Call-back", "Admin"]}),
+    ("cf_travel_needed", "Travel Needed", "Boolean", {}),
+)
+_AGENT_STANDARD = (
+    ("firstName", "First Name", "Text", {"maxLength": 50}),
+    ("lastName", "Last Name", "Text", {"maxLength": 50, "isMandatory": True}),
+    ("emailId", "Email", "Email", {"maxLength": 100, "isMandatory": True}),
+    ("phone", "Phone", "Phone", {"maxLength": 50}),
+    ("mobile", "Mobile", "Phone", {"maxLength": 50}),
+    ("extn", "Extension", "Text", {"maxLength": 10}),
+    ("aboutInfo", "About", "Textarea", {"maxLength": 3000}),
+    ("roleId", "Role", "LookUp", {"isMandatory": True}),
+    ("profileId", "Profile", "LookUp", {"isMandatory": True}),
+)
+AGENT_CUSTOM_FIELDS = (
+    ("cf_employee_id", "Employee ID", "Text", {"maxLength": 20}),
+    ("cf_shift", "Shift", "Picklist", {"allowedValues": ["Morning", "Day", "Night"]}),
+)
+
+# Formula fields: only GET /fields knows the type (the deprecated endpoint's type list has no Formula). Their
+# values are computed from other fields of the same record (``returnType`` says the value's type).
+FIELDS_ONLY_CUSTOM = {
+    "tasks": (("cf_effort_days", "Effort (days)", "Formula",
+               {"returnType": "DECIMAL", "expression": "${cf_effort_hours} / 8"}),),
+    "timeEntry": (("cf_billable_amount", "Billable Amount", "Formula",
+                   {"returnType": "CURRENCY", "expression": "IF(${isBillable}, ${totalCost}, 0)"}),),
+}
+FIELDS_ONLY_MODULES = {
+    "timeEntry": (_TIME_ENTRY_STANDARD, TIME_ENTRY_CUSTOM_FIELDS),
+    "agents": (_AGENT_STANDARD, AGENT_CUSTOM_FIELDS),
+}
+FIELD_MODULES = tuple(ORG_FIELD_MODULES) + tuple(FIELDS_ONLY_MODULES)
+
+
+def module_custom_fields(module: str) -> tuple:
+    """Every custom field of ``module`` as ``GET /fields`` lists it (Formula fields included)."""
+    if module in ORG_FIELD_MODULES:
+        custom = ORG_FIELD_MODULES[module][1]
+    else:
+        custom = FIELDS_ONLY_MODULES[module][1]
+    return tuple(custom) + FIELDS_ONLY_CUSTOM.get(module, ())
+
+
+def module_standard_fields(module: str) -> tuple:
+    if module in ORG_FIELD_MODULES:
+        return ORG_FIELD_MODULES[module][0]
+    return FIELDS_ONLY_MODULES[module][0]
