@@ -32,6 +32,19 @@ Simulated facts from docs/reference ``zoho-desk-api.md`` ([C] confirmed / [S] se
   410 removes the webhook, no Product_*/Contract_* events.
 * Data (``data.py``, ``schema.py``): seeded and deterministic; ids > 2**53 as strings, counters as strings,
   ISO times with milliseconds, createdTime increasing with id, unicode text, nulls, custom fields in ``cf``.
+* More modules, seeded after the core ones so those stay exactly as before: roles, profiles, skills, layouts,
+  business hours, holiday lists, support plans, channels, tags, teams in Team.json's shape, agents with role,
+  profile and ``cf`` (``orgsetup.py``); tasks (as many per ticket as its ``taskCount``), calls and events
+  (``activities.py``); KB root categories and articles (``knowledge.py``); contacts' phones in real-world notations
+  (``phones.py``); per-ticket threads, comments, attachments, time entries and tags, exactly as many as the
+  ticket's counters, made on first read (``children.py``). Every module's ``cf`` follows its definitions in
+  ``GET /fields`` (``fielddefs.py``, ``cfvalues.py``; Formula fields computed).
+* Routes for them (``api_people.py``, ``api_setup.py``, ``api_activities.py``, ``api_ticket_children.py``,
+  ``api_kb.py``, ``api_search.py``): each module docstring lists the OAS facts it follows (paths, ``from``/``limit``
+  ranges, ``sortBy``, filters, envelopes such as ``{"teams": [...]}``); scopes from the OAS security blocks
+  (``scopes.py``). ``fields=`` / ``include=`` on contacts, accounts, products, contracts, tasks, calls
+  (``projection.py``); ``/search`` for contacts, accounts, tasks, calls, events, activities, products, articles and
+  tickets, with the required ``count``.
 
 Switches for uncertain [U] facts (``sim.settings``):
 
@@ -44,7 +57,15 @@ Switches for uncertain [U] facts (``sim.settings``):
 * ``delete_also_sends_update`` - a deleted ticket also arrives as Ticket_Update with isDeleted true;
 * ``webhook_retries`` / ``webhook_retry_backoff`` - Zoho's retry policy is undocumented;
 * ``org_mismatch_status`` (401);
-* delivery faults in ``sim.webhook_faults``: duplicate, reorder, delay, drop, batch.
+* delivery faults in ``sim.webhook_faults``: duplicate, reorder, delay, drop, batch;
+* ``fields_cf_placement`` ``"nested"`` (``cf_x`` under ``cf``) or ``"top_level"``;
+* ``unknown_field_policy`` ``"error"`` (422, ``errors[].fieldName`` = the unknown name) or ``"ignore"``;
+* ``recycle_bin_type_format`` ``"string"`` or ``"list"`` (``["Tickets"]``, the OAS example);
+* ``credit_costs`` - credits per call kind (``single``/``list``/``search``), e.g. a dearer search;
+* ``scope_list_semantics`` ``"any"``/``"all"`` - how the scopes inside one OAS security block combine.
+
+Mutations for the new modules: ``sim.update_record(module, id, **fields)`` / ``sim.delete_record(module, id)`` for
+tasks, calls, events and articles (modifiedTime moves on; ``*_Update`` / ``*_Delete`` events; recycle bin).
 """
 
 from .schema import TICKET_FIELDS, TICKET_LIST_DEFAULT_FIELDS, TICKET_SEARCH_FIELDS

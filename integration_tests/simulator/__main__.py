@@ -1,7 +1,9 @@
 """``python -m integration_tests.simulator [--port P] [--seed S] [--tickets N] ...``
 
 Serves until interrupted and prints one JSON line on start: base_url, desk_base_url, accounts_base_url,
-jwks_url, org_id and a ready connector config.
+jwks_url, org_id and a ready connector config. Tasks follow the tickets' ``taskCount``; threads, comments, time
+entries, attachments and tags follow each ticket's counters; setup modules (roles, profiles, skills, layouts,
+business hours, holiday lists, support plans, channels) have fixed seeded sets.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ def main(argv=None) -> int:
     p.add_argument("--public-host", default=None, help="host name used in the printed URLs")
     p.add_argument("--seed", type=int, default=7)
     for name, default in (("tickets", 237), ("departments", 6), ("products", 41), ("contracts", 57),
-                          ("contacts", 120), ("accounts", 40), ("agents", 12)):
+                          ("contacts", 120), ("accounts", 40), ("agents", 12), ("calls", 80), ("events", 40),
+                          ("articles", 30)):
         p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--latency", type=float, default=0.0)
     p.add_argument("--max-concurrency", type=int, default=10)
@@ -33,8 +36,8 @@ def main(argv=None) -> int:
 
     sim = ZohoDeskSimulator(seed=args.seed, tickets=args.tickets, departments=args.departments,
                             products=args.products, contracts=args.contracts, contacts=args.contacts,
-                            accounts=args.accounts, agents=args.agents, host=args.host, port=args.port,
-                            public_host=args.public_host)
+                            accounts=args.accounts, agents=args.agents, calls=args.calls, events=args.events,
+                            articles=args.articles, host=args.host, port=args.port, public_host=args.public_host)
     s = sim.settings
     s.latency, s.max_concurrency, s.list_from_base = args.latency, args.max_concurrency, args.list_from_base
     s.ticket_list_max_limit = args.ticket_list_max_limit

@@ -5,6 +5,9 @@ credit weight; ``gateway.py`` enforces those before calling the handler. Handler
 (unknown parameter -> 422 INVALID_DATA; bad limit/from/sortBy/include/fields -> 422 UNPROCESSABLE_ENTITY) and
 answer ``{"data": [...]}`` or 204 with an empty body for an empty page.
 
+This module serves the first streams (tickets, departments, agents, products, contracts, contacts, accounts,
+organization fields, recycle bin, webhooks); the ``api_*.py`` modules add their own route groups.
+
 Orders without ``sortBy``: tickets ``settings.ticket_list_default_sort`` (createdTime ascending); products,
 contracts, contacts, accounts createdTime ascending; departments, agents, webhooks by id; recycle bin
 ``-deletedTime``; search ``relevance`` (a stable pseudo-random order). Ties break by numeric id, nulls sort last.
@@ -22,12 +25,38 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-from . import schema
+from . import projection, schema, scopes
+from .api_activities import ActivitiesApi
+from .api_kb import KnowledgeBaseApi
+from .api_people import PeopleApi
+from .api_search import SearchApi
+from .api_setup import SetupApi
+from .api_ticket_children import TicketChildrenApi
 from .data import Store, epoch_to_dt, iso
-from .errors import ApiError, Response, empty_response, json_response, not_found, unprocessable
-from .limits import list_cost
-from .params import (bool_param, check_allowed, choice_param, id_list_param, id_param, limit_param, list_param,
-                     offset_param, sort_param, time_range_param)
+from .errors import (
+    ApiError,
+    Response,
+    empty_response,
+    json_response,
+    not_found,
+    unprocessable,
+)
+from .limits import call_cost
+from .listing import page as _page
+from .listing import rows_or_204 as _rows_or_204
+from .listing import search_filter, sort_for_search, sort_records, text_matches
+from .params import (
+    bool_param,
+    check_allowed,
+    choice_param,
+    id_list_param,
+    id_param,
+    limit_param,
+    list_param,
+    offset_param,
+    sort_param,
+    time_range_param,
+)
 from .settings import Clock, Settings
 from .webhooks import WebhookHub, validate_subscriptions
 
@@ -62,40 +91,23 @@ class Route:
     pattern: re.Pattern
     handler: Callable
     scopes: Optional[list]
-    kind: str = "single"  # "list" -> 3 credits (+1 per 1000 of from); "single" -> 1
+    kind: str = "single"  # "list" / "search" -> settings.credit_costs[kind] (+1 per 1000 of from); "single" -> 1
     needs_org: bool = True
 
-    def cost(self, query: dict) -> int:
-        return list_cost(query.get("from")) if self.kind == "list" else 1
+    def cost(self, query: dict, settings: Settings) -> int:
+        return call_cost(self.kind, query.get("from"), settings.credit_costs)
 
 
-def _rows_or_204(rows: list) -> Response:
-    if not rows:
-        return empty_response(204)
-    return json_response(200, {"data": rows})
+def _sort(records: list, sort_by: Optional[str], key_fn=None, numeric: tuple = ()) -> list:
+    return sort_records(records, sort_by, key_fn, numeric)
 
 
-def _sort(records: list, sort_by: Optional[str], key_fn=None) -> list:
-    """Sort by a field (``-`` = descending); nulls last either way; ties by numeric id."""
-    if not sort_by:
-        return sorted(records, key=lambda r: int(r["id"]))
-    desc = sort_by.startswith("-")
-    name = sort_by.lstrip("-")
-    getter = key_fn or (lambda r: r.get(name))
-
-    def norm(v):
-        return v.lower() if isinstance(v, str) else v
-
-    present = [r for r in records if getter(r) is not None]
-    missing = [r for r in records if getter(r) is None]
-    present.sort(key=lambda r: int(r["id"]), reverse=desc)
-    present.sort(key=lambda r: norm(getter(r)), reverse=desc)
-    missing.sort(key=lambda r: int(r["id"]))
-    return present + missing
-
-
-def _page(rows: list, start: int, limit: int) -> list:
-    return rows[start:start + limit]
+def _person(agent: Optional[dict]) -> Optional[dict]:
+    """The short agent object of ``include=owner`` / ``assignee``."""
+    if not agent:
+        return None
+    return {"id": agent["id"], "firstName": agent["firstName"], "lastName": agent["lastName"],
+            "email": agent["emailId"], "photoURL": agent["photoURL"]}
 
 
 class DeskApi:
@@ -108,17 +120,18 @@ class DeskApi:
         self.hub = hub
         self.new_id = new_id
         R = self._route
-        self.routes = [
+        # /{module}/search first: the get-by-id patterns below would take "search" for an id
+        self.routes = SearchApi(self).routes(R) + [
             R("GET", r"/organizations", self.list_organizations, None, "single", needs_org=False),
             R("GET", r"/organizations/(\d+)", self.get_organization, None, "single", needs_org=False),
             R("GET", r"/tickets", self.list_tickets, TICKETS_READ, "list"),
-            R("GET", r"/tickets/search", self.search_tickets, SEARCH_READ, "list"),
+            R("GET", r"/tickets/search", self.search_tickets, SEARCH_READ, "search"),
             R("GET", r"/ticketsCount", self.count_tickets, TICKETS_READ),
             R("GET", r"/tickets/([^/]+)", self.get_ticket, TICKETS_READ),
             R("GET", r"/departments", self.list_departments, BASIC_READ, "list"),
             R("GET", r"/departments/([^/]+)", self.get_department, BASIC_READ),
-            R("GET", r"/agents", self.list_agents, BASIC_READ, "list"),
-            R("GET", r"/agents/([^/]+)", self.get_agent, BASIC_READ),
+            R("GET", r"/agents", self.list_agents, scopes.AGENTS_READ, "list"),
+            R("GET", r"/agents/([^/]+)", self.get_agent, scopes.AGENTS_READ),
             R("GET", r"/products", self.list_products, PRODUCTS_READ, "list"),
             R("GET", r"/products/([^/]+)", self.get_product, PRODUCTS_READ),
             R("GET", r"/contracts", self.list_contracts, CONTRACTS_READ, "list"),
@@ -135,6 +148,8 @@ class DeskApi:
             R("PATCH", r"/webhooks/([^/]+)", self.update_webhook, _webhook_scopes("UPDATE")),
             R("DELETE", r"/webhooks/([^/]+)", self.delete_webhook, _webhook_scopes("DELETE")),
         ]
+        for part in (PeopleApi, SetupApi, ActivitiesApi, TicketChildrenApi, KnowledgeBaseApi):
+            self.routes += part(self).routes(R)
 
     @staticmethod
     def _route(method, pattern, handler, scopes, kind="single", needs_org=True) -> Route:
@@ -216,26 +231,7 @@ class DeskApi:
         return rows
 
     def _ticket_fields(self, q: dict) -> Optional[list]:
-        raw = q.get("fields")
-        if raw is None:
-            return None
-        names = []
-        for n in (s.strip() for s in raw.split(",")):
-            if n and n not in names:
-                names.append(n)
-        if not names:
-            raise unprocessable("fields", "The value passed for the 'fields' is invalid")
-        if len(names) > schema.TICKET_FIELDS_PARAM_MAX:
-            raise unprocessable("fields", f"At most {schema.TICKET_FIELDS_PARAM_MAX} fields can be requested "
-                                          f"in 'fields' ({len(names)} given)")
-        multiline = schema.ticket_multiline_names()
-        allowed = schema.ticket_fields_param_allowed()
-        for n in names:
-            if n in multiline:
-                raise unprocessable("fields", f"Multi-line text fields are not supported in 'fields': {n}")
-            if n not in allowed:
-                raise unprocessable("fields", f"The field '{n}' passed in 'fields' is not a valid field")
-        return names
+        return projection.parse_fields(q, "tickets", self.settings)
 
     def _ticket_includes(self, rec: dict, row: dict, includes) -> dict:
         for inc in includes:
@@ -274,13 +270,7 @@ class DeskApi:
         if fields is None:
             row = schema.project(rec, schema.TICKET_LIST_DEFAULT_FIELDS)
         else:
-            row = {"id": rec["id"]}
-            cf_names = [f for f in fields if f.startswith("cf_")]
-            for f in fields:
-                if not f.startswith("cf_"):
-                    row[f] = rec.get(f)
-            if cf_names:
-                row["cf"] = {n: (rec.get("cf") or {}).get(n) for n in cf_names}
+            row = projection.project(rec, fields, self.settings)
         return self._ticket_includes(rec, copy.deepcopy(row), includes)
 
     def _recent_thread_key(self, r: dict):
@@ -311,8 +301,14 @@ class DeskApi:
         rows = self._ticket_filters(ctx.query, self._values("tickets"))
         return json_response(200, {"count": str(len(rows))})
 
-    SEARCH_PARAMS = ("from", "limit", "sortBy", "modifiedTimeRange", "createdTimeRange", "departmentId", "status",
-                     "priority", "channel", "subject", "email", "ticketNumber", "contactId", "assigneeId")
+    # Search.json: exact-match and wildcard parameters of GET /tickets/search (comma = any of the values)
+    SEARCH_EXACT = ("status", "priority", "channel", "ticketNumber", "contactId", "assigneeId", "accountId",
+                    "productId", "id")
+    SEARCH_WILDCARD = ("subject", "email", "phone", "_all")
+    SEARCH_RANGES = {"modifiedTimeRange": "modifiedTime", "createdTimeRange": "createdTime", "dueDateRange": "dueDate",
+                     "customerResponseTimeRange": "customerResponseTime"}
+    SEARCH_PARAMS = ("from", "limit", "sortBy", "departmentId") + SEARCH_EXACT + SEARCH_WILDCARD + \
+        tuple(SEARCH_RANGES) + tuple(f"customField{i}" for i in range(1, 11))
 
     def search_tickets(self, ctx: Ctx) -> Response:
         q = ctx.query
@@ -320,30 +316,19 @@ class DeskApi:
         limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q, base=0, max_from=self.settings.search_max_from)
         sort_by = sort_param(q, ("relevance", "modifiedTime", "createdTime", "customerResponseTime"), "relevance")
-        mod_range = time_range_param(q, "modifiedTimeRange")
-        created_range = time_range_param(q, "createdTimeRange")
         rows = self._values("tickets")
-        if mod_range:
-            rows = [r for r in rows if mod_range[0] <= r["modifiedTime"] <= mod_range[1]]
-        if created_range:
-            rows = [r for r in rows if created_range[0] <= r["createdTime"] <= created_range[1]]
+        for name, key in self.SEARCH_RANGES.items():
+            bounds = time_range_param(q, name)
+            if bounds:
+                rows = [r for r in rows if r.get(key) and bounds[0] <= r[key] <= bounds[1]]
         dept = id_param(q, "departmentId")
         if dept:
             rows = [r for r in rows if r["departmentId"] == dept]
-        for name in ("status", "priority", "channel", "email", "ticketNumber", "contactId", "assigneeId"):
-            if q.get(name):
-                wanted = {v.strip().lower() for v in q[name].split(",")}
-                rows = [r for r in rows if str(r.get(name) or "").lower() in wanted]
-        if q.get("subject"):
-            needle = q["subject"].replace("*", "").lower()
-            rows = [r for r in rows if needle in (r["subject"] or "").lower()]
-        if sort_by.lstrip("-") == "relevance":
-            rows = sorted(rows, key=lambda r: hashlib.md5(r["id"].encode()).hexdigest(),
-                          reverse=sort_by.startswith("-"))
-        else:
-            rows = _sort(rows, sort_by)
-        page = _page(rows, start, limit)
-        return _rows_or_204([copy.deepcopy(schema.project(r, schema.TICKET_SEARCH_FIELDS)) for r in page])
+        rows = search_filter(q, rows, self.SEARCH_EXACT, self.SEARCH_WILDCARD, all_fields=("subject", "email",
+                                                                                        "phone", "ticketNumber"))
+        rows = sort_for_search(rows, sort_by)
+        body = [copy.deepcopy(schema.project(r, schema.TICKET_SEARCH_FIELDS)) for r in _page(rows, start, limit)]
+        return _rows_or_204(body, extra={"count": str(len(rows))})  # Search.json: count is required
 
     # --- departments / agents ----------------------------------------------------------------------------------
     def list_departments(self, ctx: Ctx) -> Response:
@@ -364,44 +349,113 @@ class DeskApi:
         check_allowed(ctx.query, ())
         return json_response(200, self._get("departments", ctx.groups[0]))
 
+    AGENT_ROLE_TYPES = ("AgentPublic", "AgentPersonal", "AgentTeamPersonal", "Admin", "Custom", "Light",
+                        "${NON_LIGHT}")
+
+    def _agent_row(self, rec: dict, includes) -> dict:
+        row = copy.deepcopy(rec)
+        for key, module in (("role", "roles"), ("profile", "profiles")):
+            if key in includes:
+                found = self._lookup(module, rec.get(f"{key}Id"))
+                row[key] = {"id": found["id"], "name": found["name"]} if found else None
+        return row
+
     def list_agents(self, ctx: Ctx) -> Response:
+        # Agent.json: include (profile, role), roleIds / profileIds (<= 50), searchStr, fieldName, isLightAgent,
+        # sortOrder (asc|desc, by name), limit (default 10, max 200), rolePermissionType, from, isConfirmed; the
+        # simulator also keeps status and departmentIds
         q = ctx.query
-        check_allowed(q, ("from", "limit", "status", "departmentIds"))
+        check_allowed(q, ("from", "limit", "status", "departmentIds", "include", "roleIds", "profileIds",
+                          "searchStr", "fieldName", "isLightAgent", "sortOrder", "rolePermissionType",
+                          "isConfirmed"))
         limit = limit_param(q, self.settings.default_list_limit, 200)
         start = offset_param(q)
         status = choice_param(q, "status", ("ACTIVE", "DISABLED"), None)
         depts = id_list_param(q, "departmentIds")
+        roles = id_list_param(q, "roleIds", max_items=50)
+        profiles = id_list_param(q, "profileIds", max_items=50)
+        includes = list_param(q, "include", ("profile", "role"))
+        order = choice_param(q, "sortOrder", ("asc", "desc"), None)
+        field_name = choice_param(q, "fieldName", ("firstName", "lastName", "emailId", "name"), None)
+        light = bool_param(q, "isLightAgent")
+        confirmed = bool_param(q, "isConfirmed")
+        role_type = choice_param(q, "rolePermissionType", self.AGENT_ROLE_TYPES, None)
         rows = self._values("agents")
         if status:
             rows = [r for r in rows if r["status"] == status]
         if depts:
             rows = [r for r in rows if set(depts) & set(r["associatedDepartmentIds"])]
-        return _rows_or_204([copy.deepcopy(r) for r in _page(_sort(rows, None), start, limit)])
+        if roles:
+            rows = [r for r in rows if r.get("roleId") in roles]
+        if profiles:
+            rows = [r for r in rows if r.get("profileId") in profiles]
+        if light is not None:
+            rows = [r for r in rows if bool(r.get("isLightAgent")) == light]
+        if confirmed is not None:
+            rows = [r for r in rows if r["isConfirmed"] == confirmed]
+        if role_type == "${NON_LIGHT}":
+            rows = [r for r in rows if r.get("rolePermissionType") != "Light"]
+        elif role_type:
+            rows = [r for r in rows if r.get("rolePermissionType") == role_type]
+        if q.get("searchStr"):
+            keys = (field_name,) if field_name else ("firstName", "lastName", "emailId")
+            rows = [r for r in rows if any(text_matches(q["searchStr"], r.get(k)) for k in keys)]
+        rows = _sort(rows, ("-" if order == "desc" else "") + "name" if order else None)
+        return _rows_or_204([self._agent_row(r, includes) for r in _page(rows, start, limit)])
 
     def get_agent(self, ctx: Ctx) -> Response:
-        check_allowed(ctx.query, ())
-        return json_response(200, self._get("agents", ctx.groups[0]))
+        check_allowed(ctx.query, ("include",))
+        includes = list_param(ctx.query, "include", ("profile", "role"))
+        return json_response(200, self._agent_row(self._get("agents", ctx.groups[0]), includes))
 
     # --- products ---------------------------------------------------------------------------------------------------
+    def _account_name(self, rec: dict) -> Optional[str]:
+        return (self._lookup("accounts", rec.get("accountId")) or {}).get("accountName")
+
+    def _owner_include(self, rec: dict, row: Optional[dict], includes) -> dict:
+        row = rec if row is None else row
+        if "owner" in includes:
+            row["owner"] = _person(self._lookup("agents", rec.get("ownerId")))
+        return row
+
+    def _list_row(self, module: str, rec: dict, default_fields: tuple, fields: Optional[list]) -> dict:
+        """The default list projection, or the ``fields=`` one (``projection.py``)."""
+        if fields is None:
+            return copy.deepcopy(schema.project(rec, default_fields))
+        return copy.deepcopy(projection.project(rec, fields, self.settings))
+
+    PRODUCT_SORTS = ("productName", "productCode", "unitPrice", "createdTime", "modifiedTime")
+
     def list_products(self, ctx: Ctx) -> Response:
+        # Product.json: include (owner), viewId, departmentId (0 = all), limit 1-100, from 0-based, sortBy, ownerId,
+        # fields (<= 30)
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "departmentId", "ownerId"))
+        check_allowed(q, ("from", "limit", "sortBy", "departmentId", "ownerId", "include", "viewId", "fields"))
         limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q)
-        sort_by = sort_param(q, ("productName", "modifiedTime", "createdTime"), "createdTime")
+        sort_by = sort_param(q, self.PRODUCT_SORTS, "createdTime")
         dept = id_param(q, "departmentId", extra_ok=("0",))
         owner = id_param(q, "ownerId")
+        id_param(q, "viewId")
+        includes = list_param(q, "include", ("owner",))
+        fields = projection.parse_fields(q, "products", self.settings)
         rows = self._values("products")
         if dept:
             rows = [r for r in rows if dept in r["departmentIds"]]
         if owner:
             rows = [r for r in rows if r["ownerId"] == owner]
-        page = _page(_sort(rows, sort_by), start, limit)
-        return _rows_or_204([copy.deepcopy(schema.project(r, schema.PRODUCT_LIST_FIELDS)) for r in page])
+        page = _page(_sort(rows, sort_by, numeric=("unitPrice",)), start, limit)
+        return _rows_or_204([self._owner_include(r, self._list_row("products", r, schema.PRODUCT_LIST_FIELDS, fields),
+                                                 includes) for r in page])
 
     def get_product(self, ctx: Ctx) -> Response:
-        check_allowed(ctx.query, ())
-        return json_response(200, self._get("products", ctx.groups[0]))
+        check_allowed(ctx.query, ("include",))
+        includes = list_param(ctx.query, "include", ("departments", "owner"))
+        rec = self._owner_include(self._get("products", ctx.groups[0]), None, includes)
+        if "departments" in includes:
+            rec["departments"] = [{"id": d["id"], "name": d["name"]} for d in
+                                  (self._lookup("departments", i) for i in rec["departmentIds"]) if d]
+        return json_response(200, rec)
 
     # --- contracts --------------------------------------------------------------------------------------------------
     CONTRACT_INCLUDES = ("accounts", "products", "slas", "owner", "departments")
@@ -426,19 +480,28 @@ class DeskApi:
                 row["department"] = {"id": d["id"], "name": d["name"]} if d else None
         return row
 
+    # the reference's sortBy names, plus the record's own names the simulator accepted before
+    CONTRACT_SORTS = ("accountName", "contractName", "contractEndDate", "contractStartDate", "startDate", "endDate",
+                      "createdTime", "modifiedTime")
+    CONTRACT_SORT_KEYS = {"contractStartDate": "startDate", "contractEndDate": "endDate"}
+
     def list_contracts(self, ctx: Ctx) -> Response:
+        # Contract.json: limit 1-100, from, sortBy, fields (a string of at most 100 characters), include,
+        # departmentIds (<= 10), ownerIds (<= 10), filters, contractName, viewId
         q = ctx.query
         check_allowed(q, ("from", "limit", "sortBy", "departmentId", "departmentIds", "accountId", "include",
-                          "ownerId"))
+                          "ownerId", "ownerIds", "fields", "viewId", "contractName", "filters"))
         limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q, base=self.settings.list_from_base)
-        sort_by = sort_param(q, ("contractName", "startDate", "endDate", "createdTime", "modifiedTime"),
-                             "createdTime")
+        sort_by = sort_param(q, self.CONTRACT_SORTS, "createdTime")
         depts = id_list_param(q, "departmentIds", max_items=10)
+        owners = id_list_param(q, "ownerIds", max_items=10)
         dept = id_param(q, "departmentId", extra_ok=("allDepartment", "0"))
         account = id_param(q, "accountId")
         owner = id_param(q, "ownerId")
+        id_param(q, "viewId")
         includes = list_param(q, "include", self.CONTRACT_INCLUDES)
+        fields = projection.parse_fields(q, "contracts", self.settings)
         rows = self._values("contracts")
         if depts:
             rows = [r for r in rows if r["departmentId"] in depts]
@@ -448,9 +511,18 @@ class DeskApi:
             rows = [r for r in rows if r["accountId"] == account]
         if owner:
             rows = [r for r in rows if r["ownerId"] == owner]
-        page = _page(_sort(rows, sort_by), start, limit)
-        return _rows_or_204([self._contract_includes(r, copy.deepcopy(schema.project(r, schema.CONTRACT_LIST_FIELDS)),
-                                                     includes) for r in page])
+        if owners:
+            rows = [r for r in rows if r["ownerId"] in owners]
+        if q.get("contractName"):
+            rows = [r for r in rows if text_matches(q["contractName"], r["contractName"])]
+        key_fn = None
+        if sort_by and sort_by.lstrip("-") == "accountName":
+            key_fn = self._account_name
+        elif sort_by and sort_by.lstrip("-") in self.CONTRACT_SORT_KEYS:
+            sort_by = ("-" if sort_by.startswith("-") else "") + self.CONTRACT_SORT_KEYS[sort_by.lstrip("-")]
+        page = _page(_sort(rows, sort_by, key_fn), start, limit)
+        return _rows_or_204([self._contract_includes(r, self._list_row("contracts", r, schema.CONTRACT_LIST_FIELDS,
+                                                                       fields), includes) for r in page])
 
     def get_contract(self, ctx: Ctx) -> Response:
         check_allowed(ctx.query, ("include",))
@@ -459,35 +531,63 @@ class DeskApi:
         return json_response(200, self._contract_includes(rec, rec, includes))
 
     # --- contacts / accounts ----------------------------------------------------------------------------------------
+    CONTACT_SORTS = ("firstName", "lastName", "phone", "email", "account", "createdTime", "modifiedTime")
+
+    def _contact_includes(self, rec: dict, row: dict, includes) -> dict:
+        if "accounts" in includes:
+            a = self._lookup("accounts", rec.get("accountId"))
+            row["account"] = {"id": a["id"], "accountName": a["accountName"], "website": a["website"]} if a else None
+        if "owner" in includes:
+            row["owner"] = _person(self._lookup("agents", rec.get("ownerId")))
+        return row
+
     def list_contacts(self, ctx: Ctx) -> Response:
+        # Contact.json: fields (<= 30), viewId, limit 1-100, from, filterId, include (accounts), sortBy
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "accountId"))
-        limit = limit_param(q, self.settings.default_list_limit, 200)
+        check_allowed(q, ("from", "limit", "sortBy", "accountId", "fields", "viewId", "filterId", "include"))
+        limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q)
-        sort_by = sort_param(q, ("firstName", "lastName", "email", "createdTime", "modifiedTime"), "createdTime")
+        sort_by = sort_param(q, self.CONTACT_SORTS, "createdTime")
         account = id_param(q, "accountId")
+        id_param(q, "viewId")
+        id_param(q, "filterId")
+        includes = list_param(q, "include", ("accounts",))
+        fields = projection.parse_fields(q, "contacts", self.settings)
         rows = self._values("contacts")
         if account:
             rows = [r for r in rows if r["accountId"] == account]
-        page = _page(_sort(rows, sort_by), start, limit)
-        return _rows_or_204([copy.deepcopy(schema.project(r, schema.CONTACT_LIST_FIELDS)) for r in page])
+        key_fn = self._account_name if sort_by and sort_by.lstrip("-") == "account" else None
+        page = _page(_sort(rows, sort_by, key_fn), start, limit)
+        return _rows_or_204([self._contact_includes(r, self._list_row("contacts", r, schema.CONTACT_LIST_FIELDS,
+                                                                      fields), includes) for r in page])
 
     def get_contact(self, ctx: Ctx) -> Response:
-        check_allowed(ctx.query, ())
-        return json_response(200, self._get("contacts", ctx.groups[0]))
+        check_allowed(ctx.query, ("include",))
+        includes = list_param(ctx.query, "include", ("accounts", "owner"))
+        rec = self._get("contacts", ctx.groups[0])
+        return json_response(200, self._contact_includes(rec, rec, includes))
+
+    ACCOUNT_SORTS = ("website", "email", "phone", "accountName", "createdTime", "modifiedTime")
 
     def list_accounts(self, ctx: Ctx) -> Response:
+        # Account.json: viewId, limit 1-100, from (default 1: settings.list_from_base), sortBy, fields (<= 30),
+        # filters, filterId; no include on the list
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy"))
-        limit = limit_param(q, self.settings.default_list_limit, 200)
-        start = offset_param(q)
-        sort_by = sort_param(q, ("accountName", "createdTime", "modifiedTime"), "createdTime")
+        check_allowed(q, ("from", "limit", "sortBy", "fields", "viewId", "filters", "filterId"))
+        limit = limit_param(q, self.settings.default_list_limit, 100)
+        start = offset_param(q, base=self.settings.list_from_base)
+        sort_by = sort_param(q, self.ACCOUNT_SORTS, "createdTime")
+        id_param(q, "viewId")
+        id_param(q, "filterId")
+        fields = projection.parse_fields(q, "accounts", self.settings)
         page = _page(_sort(self._values("accounts"), sort_by), start, limit)
-        return _rows_or_204([copy.deepcopy(schema.project(r, schema.ACCOUNT_LIST_FIELDS)) for r in page])
+        return _rows_or_204([self._list_row("accounts", r, schema.ACCOUNT_LIST_FIELDS, fields) for r in page])
 
     def get_account(self, ctx: Ctx) -> Response:
-        check_allowed(ctx.query, ())
-        return json_response(200, self._get("accounts", ctx.groups[0]))
+        check_allowed(ctx.query, ("include",))
+        includes = list_param(ctx.query, "include", ("owner",))
+        rec = self._get("accounts", ctx.groups[0])
+        return json_response(200, self._owner_include(rec, rec, includes))
 
     # --- organization fields / recycle bin --------------------------------------------------------------------------
     def org_fields(self, ctx: Ctx) -> Response:
@@ -500,20 +600,58 @@ class DeskApi:
             raise unprocessable("module", f"The value passed for the 'module' is invalid: {module!r}")
         return json_response(200, {"data": copy.deepcopy(self.store.org_fields[module])})
 
-    RECYCLE_MODULES = {"tickets": "Tickets", "contacts": "Contacts", "accounts": "Accounts"}
+    # Recyclebin.json: module (deprecated) / moduleId, departmentId, include (deletedBy, department), limit 1-100
+    # (default 10), from 0-based, sortBy name|type|department|deletedBy|deletedTime (- = descending)
+    RECYCLE_MODULES = {"accounts": "Accounts", "contacts": "Contacts", "tickets": "Tickets", "tasks": "Tasks",
+                       "timeEntry": "TimeEntry", "calls": "Calls", "events": "Events", "contracts": "Contracts",
+                       "products": "Products", "topics": "Topics", "solutions": "Solutions"}
+    RECYCLE_SORTS = ("name", "type", "department", "deletedBy", "deletedTime")
+
+    def _recycle_sort_key(self, sort_by: str):
+        name = sort_by.lstrip("-")
+        if name == "name":
+            return lambda r: r.get("displayName")
+        if name == "department":
+            return lambda r: (self._lookup("departments", r.get("departmentId")) or {}).get("name")
+        if name == "deletedBy":
+            return lambda r: (self._lookup("agents", r.get("deletedById")) or {}).get("name")
+        return None
+
+    def _recycle_row(self, rec: dict, includes) -> dict:
+        row = copy.deepcopy(rec)
+        if self.settings.recycle_bin_type_format == "list":  # the OAS example's ["Tickets"] [U]
+            row["type"] = [row["type"]]
+        if "department" in includes:
+            d = self._lookup("departments", rec.get("departmentId"))
+            row["department"] = {"id": d["id"], "name": d["name"]} if d else None
+        if "deletedBy" in includes:
+            a = self._lookup("agents", rec.get("deletedById"))
+            row["deletedBy"] = {"id": a["id"], "firstName": a["firstName"], "lastName": a["lastName"],
+                                "email": a["emailId"], "photoURL": a["photoURL"]} if a else None
+        return row
 
     def list_recycle_bin(self, ctx: Ctx) -> Response:
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "module"))
+        check_allowed(q, ("from", "limit", "sortBy", "module", "moduleId", "departmentId", "include"))
         limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q)
-        sort_by = sort_param(q, ("deletedTime",), "-deletedTime")
+        sort_by = sort_param(q, self.RECYCLE_SORTS, "-deletedTime")
         module = choice_param(q, "module", tuple(self.RECYCLE_MODULES), None)
+        module_id = id_param(q, "moduleId")
+        dept = id_param(q, "departmentId")
+        includes = list_param(q, "include", ("deletedBy", "department"))
         rows = self._values("recycleBin")
         if module:
             rows = [r for r in rows if r["type"] == self.RECYCLE_MODULES[module]]
-        page = _page(_sort(rows, sort_by), start, limit)
-        return _rows_or_204([copy.deepcopy(r) for r in page])
+        if module_id:
+            names = [m for m, mid in self.store.modules.items() if mid == module_id]
+            if not names or names[0] not in self.RECYCLE_MODULES:
+                raise unprocessable("moduleId", "The value passed for the 'moduleId' is invalid")
+            rows = [r for r in rows if r["type"] == self.RECYCLE_MODULES[names[0]]]
+        if dept:
+            rows = [r for r in rows if r.get("departmentId") == dept]
+        page = _page(_sort(rows, sort_by, self._recycle_sort_key(sort_by)), start, limit)
+        return _rows_or_204([self._recycle_row(r, includes) for r in page])
 
     # --- webhooks ---------------------------------------------------------------------------------------------------
     WEBHOOK_KEYS = {"url", "subscriptions", "name", "description", "isEnabled", "ignoreSourceId",

@@ -6,7 +6,7 @@
 4. route lookup (404 URL_NOT_FOUND / 405);
 5. ``orgId`` header (missing -> 400 INVALID_DATA; other org -> ``org_mismatch_status`` OAUTH_ORG_MISMATCH),
    except on ``GET /api/v1/organizations``;
-6. scopes (403 SCOPE_MISMATCH);
+6. scopes (403 SCOPE_MISMATCH; OAS security blocks read per ``settings.scope_list_semantics``);
 7. credits (429 THRESHOLD_EXCEEDED + Retry-After);
 8. the handler; 2xx answers are charged.
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 
 from .api import Ctx, DeskApi
-from .errors import ApiError, INVALID_OAUTH, Response
+from .errors import INVALID_OAUTH, ApiError, Response
 from .faults import Injector
 from .limits import ConcurrencyGate, CreditMeter
-from .oauth import OAuthServer, satisfies
+from .oauth import OAuthServer, SpecSecurity, satisfies
 from .settings import Settings
 
 WEIGHT = "X-Rate-Limit-Request-Weight-v3"
@@ -73,10 +73,13 @@ class DeskGateway:
             if org.strip() != self.org_id:
                 raise ApiError(self.settings.org_mismatch_status, "OAUTH_ORG_MISMATCH",
                                "The OAuth token does not belong to the organization given in the orgId header.")
-        if not satisfies(token.scopes, route.scopes):
-            need = " or ".join("+".join(g) for g in route.scopes)
+        scopes = route.scopes
+        if isinstance(scopes, SpecSecurity):
+            scopes = scopes.alternatives(self.settings.scope_list_semantics)
+        if not satisfies(token.scopes, scopes):
+            need = " or ".join("+".join(g) for g in scopes)
             raise ApiError(403, "SCOPE_MISMATCH", f"The OAuth token does not have the scope(s) required: {need}")
-        cost = route.cost(query)
+        cost = route.cost(query, self.settings)
         if not self.credits.try_reserve(cost):
             raise ApiError(429, "THRESHOLD_EXCEEDED",
                            "You have exceeded the maximum number of API credits allowed for the day.",

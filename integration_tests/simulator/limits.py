@@ -1,8 +1,8 @@
 """API credits (daily budget, per-call weight) and the concurrent-request gate.
 
-Costs: a list or search page is 3 credits plus 1 per full 1000 of ``from``; a get-by-id, ``organizationFields``,
-``organizations``, counts and webhook calls cost 1. Only successful (2xx) calls are charged. When the budget
-cannot cover a call the answer is 429 ``THRESHOLD_EXCEEDED`` with ``Retry-After`` = seconds until the daily
+Costs come from ``settings.credit_costs`` per call kind (default: a list or search page is 3 credits plus 1 per full
+1000 of ``from``; a get-by-id, ``organizationFields``, ``organizations``, counts and webhook calls cost 1). Only
+successful (2xx) calls are charged. When the budget cannot cover a call the answer is 429 ``THRESHOLD_EXCEEDED`` with ``Retry-After`` = seconds until the daily
 reset (next UTC midnight unless ``settings.credits_reset_at`` says otherwise).
 """
 
@@ -12,15 +12,23 @@ import math
 import threading
 from datetime import datetime, timedelta, timezone
 
-from .settings import Clock, Settings
+from .settings import DEFAULT_CREDIT_COSTS, Clock, Settings
 
 
 def list_cost(from_value) -> int:
+    return call_cost("list", from_value, DEFAULT_CREDIT_COSTS)
+
+
+def call_cost(kind: str, from_value, costs: dict) -> int:
+    """Credits of one call: ``costs[kind]``, plus 1 per full 1000 of ``from`` for list-like kinds."""
+    base = costs.get(kind, costs.get("single", 1))
+    if kind == "single":
+        return base
     try:
         start = max(0, int(from_value))
     except (TypeError, ValueError):
         start = 0
-    return 3 + start // 1000
+    return base + start // 1000
 
 
 class CreditMeter:

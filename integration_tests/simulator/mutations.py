@@ -79,6 +79,8 @@ class Mutator:
             rec["modifiedTime"] = fields.get("modifiedTime", rec["createdTime"])
             self._last["tickets.modified"] = max(self._last.get("tickets.modified", ""), rec["modifiedTime"])
             self.store["tickets"][rec["id"]] = rec
+            if self.store.children is not None:
+                self.store.children.assign_block(rec["id"])  # its threads & co. get ids of their own
             out = copy.deepcopy(rec)
         self.hub.emit("Ticket_Add", out, department_id=out["departmentId"])
         return out
@@ -166,7 +168,7 @@ class Mutator:
             changed = self._changed(old, new)
             self.store[module][new["id"]] = new
             out, prev = copy.deepcopy(new), copy.deepcopy(old)
-        self.hub.emit(event, out, prev_state=prev, changed=changed)
+        self.hub.emit(event, out, prev_state=prev, changed=changed, department_id=out.get("departmentId"))
         return out
 
     def _delete(self, module: str, event: str, kind: str, rid: str, display) -> None:
@@ -175,8 +177,9 @@ class Mutator:
             if old is None:
                 raise KeyError(f"{module[:-1]} {rid} does not exist")
             now = iso(self._now(f"{module}.modified", floor=old.get("modifiedTime")))
-            self.store["recycleBin"][old["id"]] = recycle_entry(old, kind, display(old), None, self._agent(), now)
-        self.hub.emit(event, {"id": old["id"]})
+            self.store["recycleBin"][old["id"]] = recycle_entry(old, kind, display(old), old.get("departmentId"),
+                                                                self._agent(), now)
+        self.hub.emit(event, {"id": old["id"]}, department_id=old.get("departmentId"))
 
     def create_contact(self, **fields) -> dict:
         accounts = list(self.store["accounts"])
@@ -200,3 +203,16 @@ class Mutator:
 
     def delete_account(self, account_id: str) -> None:
         self._delete("accounts", "Account_Delete", "Accounts", account_id, lambda r: r["accountName"])
+
+    # --- tasks, calls, events, articles (Task_/Call_/Event_/Article_ events) ----------------------------------
+    ACTIVITY_MODULES = {"tasks": ("Task", schema.TASK_FIELDS), "calls": ("Call", schema.CALL_FIELDS),
+                        "events": ("Event", schema.EVENT_FIELDS), "articles": ("Article", schema.ARTICLE_FIELDS)}
+
+    def update_record(self, module: str, record_id: str, **fields) -> dict:
+        event, allowed = self.ACTIVITY_MODULES[module]
+        return self._update(module, f"{event}_Update", record_id, allowed, fields)
+
+    def delete_record(self, module: str, record_id: str) -> None:
+        event, _allowed = self.ACTIVITY_MODULES[module]
+        kind = "Solutions" if module == "articles" else module.capitalize()
+        self._delete(module, f"{event}_Delete", kind, record_id, lambda r: r.get("subject") or r.get("title"))

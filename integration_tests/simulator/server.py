@@ -91,7 +91,8 @@ class ZohoDeskSimulator:
     def __init__(self, seed: int = 7, tickets: int = 237, departments: int = 6, products: int = 41,
                  contracts: int = 57, contacts: int = 120, accounts: int = 40, agents: int = 12,
                  host: str = "127.0.0.1", port: int = 0, settings: Optional[Settings] = None,
-                 signing_key=None, public_host: Optional[str] = None) -> None:
+                 signing_key=None, public_host: Optional[str] = None, calls: int = 80, events: int = 40,
+                 articles: int = 30) -> None:
         self.seed = seed
         self.host = host
         self.public_host = public_host or ("127.0.0.1" if host in ("", "0.0.0.0") else host)
@@ -102,7 +103,7 @@ class ZohoDeskSimulator:
         self.lock = threading.RLock()
         self.store, self._ids, self._factory, self.org_id = seed_store(
             seed, tickets=tickets, departments=departments, products=products, contracts=contracts,
-            contacts=contacts, accounts=accounts, agents=agents)
+            contacts=contacts, accounts=accounts, agents=agents, calls=calls, events=events, articles=articles)
         runtime_rng = random.Random(seed * 1_000_003 + 1)
         self._factory.rng = runtime_rng
         self._ids._rng = runtime_rng
@@ -284,6 +285,15 @@ class ZohoDeskSimulator:
 
     def delete_account(self, account_id: str) -> None:
         self.mutator.delete_account(account_id)
+
+    def update_record(self, module: str, record_id: str, **fields) -> dict:
+        """Change a task, call, event or article (``module`` tasks/calls/events/articles); modifiedTime moves on
+        and the matching ``*_Update`` webhook event is sent."""
+        return self.mutator.update_record(module, record_id, **fields)
+
+    def delete_record(self, module: str, record_id: str) -> None:
+        """Move a task, call, event or article to the recycle bin (``*_Delete`` event)."""
+        self.mutator.delete_record(module, record_id)
 
     # --- dispatch --------------------------------------------------------------------------------------------------
     def _serve(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+# Credits per call kind (``Route.kind``). List-like kinds ("list", "search") add 1 credit per full 1000 of ``from``
+# [S]. Whether a search page costs more than a list page is not documented [U]: override ``credit_costs``.
+DEFAULT_CREDIT_COSTS = {"single": 1, "list": 3, "search": 3}
 
 
 @dataclass
@@ -38,6 +42,13 @@ class Settings:
     ticket_list_default_limit: int = 25
     ticket_list_default_sort: str = "createdTime"  # order of GET /tickets without sortBy (undocumented) [U]
     default_list_limit: int = 10  # every other list's default page size
+    credit_costs: dict = field(default_factory=lambda: dict(DEFAULT_CREDIT_COSTS))  # see DEFAULT_CREDIT_COSTS
+
+    # --- [U] switches for projections, scopes and the recycle bin ----------------------------------------------
+    fields_cf_placement: str = "nested"  # fields=cf_x values under "cf" ("nested") or as top-level keys ("top_level")
+    unknown_field_policy: str = "error"  # unknown name in fields=: 422 naming it in errors[].fieldName, or "ignore"
+    recycle_bin_type_format: str = "string"  # recycle-bin "type" as the schema's string, or "list" (["Tickets"])
+    scope_list_semantics: str = "any"  # a spec security block's scopes: "any" one suffices, or "all" are required
 
     # --- webhooks ----------------------------------------------------------------------------------------------
     auto_deliver: bool = True  # background sender thread posts deliveries promptly
