@@ -12,11 +12,12 @@ later events of its record; it may resend an event it already delivered (a dupli
 the receiver does not answer it retries after a SIGKILL restart (within the coverage grace nothing else could tell
 the loss) and gives up after a clean stop (the stop is recorded, and the next sync heals by re-reading the API).
 
-Two kinds of loss cannot be recovered yet, and the ids they touch are the only ones allowed to differ:
-* a delivery Zoho drops while the receiver is up: nothing records it, and polling does not back up a webhook
-  buffer yet;
+Two kinds of loss cannot be recovered by webhooks alone, and the ids they touch are the only ones allowed to differ:
+* a delivery Zoho drops while the receiver is up: nothing records it;
 * a delivery Zoho gives up on during a clean stop that comes less than COVERAGE_GRACE after a SIGKILL: the killed
   receiver counts as up for the grace after its last heartbeat, and that covers the stop's gap, so no sync heals it.
+With `incremental_mode: both` every sync also polls Zoho's ticket search by modified time (and its recycle bin), so
+there no ticket may differ at all; departments have no search, and keep the webhook-only rule.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -77,8 +78,9 @@ class Knobs:
 
 
 class SystemRun:
-    def __init__(self, seed: int, buffer_url: str, workdir: Path, steps: int = 16) -> None:
-        self.seed, self.steps = seed, steps
+    def __init__(self, seed: int, buffer_url: str, workdir: Path, mode: str = "webhooks", steps: int = 16) -> None:
+        self.seed, self.steps, self.mode = seed, steps, mode
+        self.polled = {"tickets"} if mode == "both" else set()  # streams whose every sync reconciles by search
         self.rng = random.Random(seed)
         self.knobs = Knobs.draw(self.rng)
         self.sim = ZohoDeskSimulator(seed=1000 + seed, tickets=12, departments=3, products=1, contracts=1,
@@ -90,7 +92,7 @@ class SystemRun:
         self.sim.webhook_faults.batch = self.knobs.batch
         self.buffer_url, self.workdir = buffer_url, workdir
         self.rig: Optional[WebhookRig] = None
-        self.log: List[str] = [f"seed {seed}: {self.knobs}"]
+        self.log: List[str] = [f"seed {seed}, incremental_mode {mode}: {self.knobs}"]
         self.mutations: List[Mutation] = []
         self.mutation_of_seq: Dict[int, Mutation] = {}
         self.fate: Dict[int, str] = {}  # seq -> STORED / DROPPED / LOST_IN_STOP (absent: not delivered yet)
@@ -106,6 +108,7 @@ class SystemRun:
     def play(self) -> Verdict:
         self.sim.start()
         self.rig = WebhookRig(self.sim, self.buffer_url, self.workdir)
+        self.rig.config["incremental_mode"] = self.mode
         self._last_seq = self._max_seq()
         self.sync()
         actions = [(self.mutate, 5), (self.deliver, 4), (self.sync, 2.5), (self.redeliver_an_old_event, 1),
@@ -185,7 +188,7 @@ class SystemRun:
         for stream in STREAMS:
             if any(path in result.list_calls for path in SNAPSHOT_PATHS[stream]):
                 self.snapshot_after[stream] = len(self.mutations) - 1
-                self.counts[f"{stream} snapshots"] += 1
+                self.counts[f"{stream} listed (snapshot or poll)"] += 1
         self.counts["syncs"] += 1
         self.log.append(f"sync: {len(result.records)} records, list calls {sorted(set(result.list_calls))}, "
                         f"warnings {[w[:80] for w in result.warnings]}")
@@ -266,7 +269,8 @@ class SystemRun:
         retried = [p for p in sending if p.seq in failed]
         if self.receiver_state == "stopped":
             # The killed receiver's coverage ends at most COVERAGE_GRACE after the kill (a second more for slack).
-            blind = self.killed_at is not None and time.monotonic() - self.killed_at < COVERAGE_GRACE.total_seconds() + 1
+            grace = COVERAGE_GRACE.total_seconds() + 1
+            blind = self.killed_at is not None and time.monotonic() - self.killed_at < grace
             for p in retried:
                 self.fate[p.seq] = LOST_IN_KILL_GRACE if blind else LOST_IN_STOP
                 self.counts["events lost in a stop inside a kill's grace" if blind
@@ -310,20 +314,23 @@ class SystemRun:
         unrecoverable: Dict[str, Set[str]] = defaultdict(set)
         last: Dict[Record, Mutation] = {}
         for mutation in self.mutations:
+            if mutation.record[0] in self.polled:
+                continue  # polling must repair whatever the webhooks lost
             if any(self.fate.get(seq) in UNRECOVERABLE for seq in mutation.seqs):
                 unrecoverable[mutation.record[0]].add(mutation.record[1])
             last[mutation.record] = mutation
         surely_wrong: Dict[str, Set[str]] = defaultdict(set)
         for record, final in last.items():
-            if self._surely_wrong(record, final):
+            if record[0] not in self.polled and self._surely_wrong(record, final):
                 surely_wrong[record[0]].add(record[1])
         self.counts["ids unrecoverable"] = sum(len(ids) for ids in unrecoverable.values())
         self.counts["ids mismatched"] = sum(len(ids) for ids in mismatched.values())
         return Verdict(mismatched, dict(unrecoverable), dict(surely_wrong), dict(self.counts))
 
     def _surely_wrong(self, record: Record, final: Mutation) -> bool:
-        """The record's last change reached nobody (every event lost for good, no snapshot since), and the change before it
-        was stored: the destination holds that older version, which differs (each change sets a new subject/name)."""
+        """The record's last change reached nobody (every event lost for good, no snapshot since), and the change
+        before it was stored: the destination holds that older version, which differs (every change sets a new
+        subject or name)."""
         if not final.seqs or any(self.fate.get(seq) not in UNRECOVERABLE for seq in final.seqs):
             return False
         if self.snapshot_after[record[0]] >= final.index:
