@@ -34,13 +34,12 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
 from integration_tests.simulator import ZohoDeskSimulator
 from integration_tests.simulator.faults import hold
-from integration_tests.webhook_harness import STREAMS, WebhookRig, store_view
+from integration_tests.webhook_harness import COMPARED_FIELDS, STREAMS, WebhookRig, store_view
 from source_zoho_desk.source import SourceZohoDesk
 
 CLIENT_READ_TIMEOUT = 1.5
 HOLD_SECONDS = 20.0
 TICKETS_LIST = "/api/v1/tickets"
-COMPARED = {"tickets": ("subject", "status", "modifiedTime"), "departments": ("name", "isEnabled")}
 GENERIC_FAILURE = "Something went wrong in the connector"
 
 
@@ -112,7 +111,7 @@ def assert_clear_error(output: EntrypointOutput) -> None:
 def mismatches(expected: Dict[str, tuple], records: List[Dict[str, Any]], stream: str,
                may_be_gone: frozenset = frozenset()) -> Dict[str, list]:
     counts = Counter(str(r["id"]) for r in records)
-    got = {str(r["id"]): tuple(r.get(f) for f in COMPARED[stream]) for r in records}
+    got = {str(r["id"]): tuple(r.get(f) for f in COMPARED_FIELDS[stream]) for r in records}
     return {
         "missing": sorted(set(expected) - set(counts)),
         "duplicated": sorted(i for i, n in counts.items() if n > 1),
@@ -126,7 +125,7 @@ def assert_exact_full_refresh(sim: ZohoDeskSimulator, output: EntrypointOutput, 
     assert not output.errors, f"the read failed: {error_messages(output)}"
     for stream in streams:
         records = [m.record.data for m in output.records if m.record.stream == stream]
-        wrong = {kind: ids[:5] for kind, ids in mismatches(store_view_of(sim, stream), records, stream,
+        wrong = {kind: ids[:5] for kind, ids in mismatches(store_view(sim, stream), records, stream,
                                                           may_be_gone).items() if ids}
         assert not wrong, f"{stream}: {wrong} (of {len(sim.store[stream])} in the store, {len(records)} emitted)"
 
@@ -137,11 +136,6 @@ def assert_fault_was_hit(sim: ZohoDeskSimulator, arranged: Any, output: Entrypoi
     if isinstance(arranged, list):
         assert arranged, "the read never reached the fault's request"
     assert output.errors or not sim.injector.rules, f"faults never served: {sim.injector.rules}"
-
-
-def store_view_of(sim: ZohoDeskSimulator, stream: str) -> Dict[str, tuple]:
-    with sim.lock:
-        return {str(r["id"]): tuple(r.get(f) for f in COMPARED[stream]) for r in sim.store[stream].values()}
 
 
 # ---- full refresh ---------------------------------------------------------------------------------------------------
@@ -289,7 +283,7 @@ def test_full_refresh_while_tickets_are_created_and_deleted_between_pages(sim):
     assert_exact_full_refresh(sim, output, may_be_gone=gone)
 
 
-# ---- webhook incremental drain: fetch by id and the recycle bin -------------------------------------------------------
+# ---- webhook incremental drain: fetch by id and the recycle bin ------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def drained(tmp_path_factory):

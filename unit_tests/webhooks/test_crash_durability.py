@@ -136,7 +136,8 @@ def test_every_acknowledged_delivery_survives_kill_9_mid_stream(buffer_url, jwks
         acknowledged_before_kill = senders.acknowledged_now()
 
         after_kill = set(stored_ids(buffer_url))  # read while no receiver runs
-        lost = [i for i in acknowledged_before_kill for event in delivery(i) if event["payload"]["id"] not in after_kill]
+        lost = [i for i in acknowledged_before_kill
+                for event in delivery(i) if event["payload"]["id"] not in after_kill]
         assert not lost, f"{len(lost)} acknowledged deliveries are not in the buffer after kill -9: {lost[:10]}"
 
         receiver = ServedReceiver(buffer_url, port=port)

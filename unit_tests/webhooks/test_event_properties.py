@@ -8,7 +8,8 @@
   buffer stores it once. Any change to what the event says changes the key.
 
 Examples per property: ZOHO_PROPERTY_EXAMPLES (default 150 in CI), e.g.
-`ZOHO_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest -p no:cacheprovider -q unit_tests/webhooks/test_event_properties.py`.
+    ZOHO_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest -p no:cacheprovider -q \
+        unit_tests/webhooks/test_event_properties.py
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def test_valid_events_round_trip_through_a_delivery(events):
     expected = [normalize_event(event) for event in events]
     assert parse_delivery(body_of(events), max_depth=10_000) == expected
     assert [normalize_event(event) for event in expected] == expected, "normalizing twice changes nothing"
-    for event, raw in zip(expected, events):
+    for event, raw in zip(expected, events, strict=True):
         assert event["payload"] == raw["payload"] and event.get("prevState") == raw.get("prevState")
         assert event["orgId"] == str(raw["orgId"]) and event["eventTime"] == str(raw["eventTime"])
 

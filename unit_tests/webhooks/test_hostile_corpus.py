@@ -178,14 +178,16 @@ CASES: list = [
     ("jwt-empty", {401}, lambda t: send(t, [t.event()], jwt_token="")),
     ("jwt-garbage", {401}, lambda t: send(t, [t.event()], jwt_token="not-a-jwt")),
     ("jwt-two-segments", {401}, lambda t: send(t, [t.event()], jwt_token="eyJhbGciOiJSUzI1NiJ9.e30")),
-    ("jwt-signed-by-another-key-with-zohos-kid", {401}, lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t))),
+    ("jwt-signed-by-another-key-with-zohos-kid", {401},
+     lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t))),
     ("jwt-jku-pointing-elsewhere", {401},
      lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t, jku="http://127.0.0.1:1/jwks.json"))),
     ("jwt-unknown-kid", {401}, lambda t: send(t, [t.event()], jwt_token=jwt.encode(
         zoho_claims(), t.sim.signer.key, algorithm="RS256", headers={"kid": "../../etc/passwd"}))),
     ("jwt-expired", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iat=int(time.time()) - 900,
                                                                           exp=int(time.time()) - 600))),
-    ("jwt-not-before-in-the-future", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(nbf=int(time.time()) + 3600))),
+    ("jwt-not-before-in-the-future", {401},
+     lambda t: send(t, [t.event()], jwt_token=t.jwt(nbf=int(time.time()) + 3600))),
     ("jwt-issued-in-the-future", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iat=int(time.time()) + 3600))),
     ("jwt-alg-none", {401}, lambda t: send(t, [t.event()], jwt_token=compact({"alg": "none"}, zoho_claims(),
                                                                             lambda _: b""))),
@@ -228,7 +230,8 @@ CASES: list = [
     ("path-token-prefix", {404}, lambda t: send(t, [t.event()], path=t.path[:-1])),
     ("path-token-plus-one-char", {404}, lambda t: send(t, [t.event()], path=t.path + "A")),
     ("path-token-sql-injection", {404}, lambda t: send(t, [t.event()], path="/webhooks/" + quote("' OR '1'='1"))),
-    ("path-20k-token", {400, 404, 414, 431, "closed"}, lambda t: send(t, [t.event()], path="/webhooks/" + "a" * 20_000)),
+    ("path-20k-token", {400, 404, 414, 431, "closed"},
+     lambda t: send(t, [t.event()], path="/webhooks/" + "a" * 20_000)),
     # headers
     ("header-64k-jwt", {400, 401, 431, "closed"}, lambda t: send(t, [t.event()], jwt_token="e" * 65_536)),
     ("header-two-thousand-headers-and-no-jwt", {400, 401, 431, "closed"}, lambda t: send(
