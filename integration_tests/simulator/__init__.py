@@ -62,7 +62,8 @@ Switches for uncertain [U] facts (``sim.settings``):
 * ``unknown_field_policy`` ``"error"`` (422, ``errors[].fieldName`` = the unknown name) or ``"ignore"``;
 * ``recycle_bin_type_format`` ``"string"`` or ``"list"`` (``["Tickets"]``, the OAS example);
 * ``credit_costs`` - credits per call kind (``single``/``list``/``search``), e.g. a dearer search;
-* ``scope_list_semantics`` ``"any"``/``"all"`` - how the scopes inside one OAS security block combine.
+* ``scope_list_semantics`` ``"any"``/``"all"`` - how the scopes inside one OAS security block combine;
+* ``search_count_type`` ``"int"`` (the OAS examples) or ``"string"`` for ``/search``'s ``count``.
 
 Mutations for the new modules: ``sim.update_record(module, id, **fields)`` / ``sim.delete_record(module, id)`` for
 tasks, calls, events and articles (modifiedTime moves on; ``*_Update`` / ``*_Delete`` events; recycle bin).

@@ -33,30 +33,13 @@ from .api_search import SearchApi
 from .api_setup import SetupApi
 from .api_ticket_children import TicketChildrenApi
 from .data import Store, epoch_to_dt, iso
-from .errors import (
-    ApiError,
-    Response,
-    empty_response,
-    json_response,
-    not_found,
-    unprocessable,
-)
+from .errors import ApiError, Response, empty_response, json_response, not_found, unprocessable
 from .limits import call_cost
 from .listing import page as _page
 from .listing import rows_or_204 as _rows_or_204
-from .listing import search_filter, sort_for_search, sort_records, text_matches
-from .params import (
-    bool_param,
-    check_allowed,
-    choice_param,
-    id_list_param,
-    id_param,
-    limit_param,
-    list_param,
-    offset_param,
-    sort_param,
-    time_range_param,
-)
+from .listing import search_count, search_filter, sort_for_search, sort_records, text_matches
+from .params import (bool_param, check_allowed, choice_param, id_list_param, id_param, limit_param, list_param,
+                     offset_param, sort_param, time_range_param)
 from .settings import Clock, Settings
 from .webhooks import WebhookHub, validate_subscriptions
 
@@ -328,7 +311,7 @@ class DeskApi:
                                                                                         "phone", "ticketNumber"))
         rows = sort_for_search(rows, sort_by)
         body = [copy.deepcopy(schema.project(r, schema.TICKET_SEARCH_FIELDS)) for r in _page(rows, start, limit)]
-        return _rows_or_204(body, extra={"count": str(len(rows))})  # Search.json: count is required
+        return _rows_or_204(body, extra={"count": search_count(len(rows), self.settings)})  # required in Search.json
 
     # --- departments / agents ----------------------------------------------------------------------------------
     def list_departments(self, ctx: Ctx) -> Response:

@@ -22,16 +22,8 @@ from . import projection, schema, scopes
 from .data import epoch_to_dt, parse_iso
 from .errors import Response, json_response
 from .listing import page, rows_or_204, sort_records
-from .params import (
-    bool_param,
-    check_allowed,
-    id_list_param,
-    id_param,
-    limit_param,
-    list_param,
-    offset_param,
-    sort_param,
-)
+from .params import (bool_param, check_allowed, id_list_param, id_param, limit_param, list_param, offset_param,
+                     sort_param)
 
 RELATIVE_DATES = ("Overdue", "Today", "Tomorrow", "CurrentWeek", "CurrentMonth")
 

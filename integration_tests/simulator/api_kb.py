@@ -16,15 +16,7 @@ import copy
 from . import schema, scopes
 from .errors import Response, json_response
 from .listing import page, paging, rows_or_204, sort_records, text_matches
-from .params import (
-    bool_param,
-    check_allowed,
-    id_list_param,
-    id_param,
-    list_param,
-    sort_param,
-    time_range_param,
-)
+from .params import bool_param, check_allowed, id_list_param, id_param, list_param, sort_param, time_range_param
 
 ARTICLE_SORTS = ("createdTime", "modifiedTime", "likeCount", "viewCount", "feedbackCount", "dislikeCount")
 ARTICLE_STATUSES = ("Draft", "Published", "Review", "Expired", "Unpublished")

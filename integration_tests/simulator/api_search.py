@@ -4,7 +4,8 @@
 From Search.json: ``limit`` 1-100 (default 10), ``from`` 0-based up to ``settings.search_max_from`` (999),
 ``sortBy`` relevance|modifiedTime|createdTime (``-`` = descending), ``modifiedTimeRange`` / ``createdTimeRange``,
 exact-match and wildcard field parameters (comma = any of), ``_all``, ``customField1``..``customField10``
-(``cf_name:value``). The answer carries the required ``count`` (all matches, as a string) and rows are complete
+(``cf_name:value``). The answer carries the required ``count`` (all matches; an integer, as in the OAS examples,
+or a string: ``settings.search_count_type``) and rows are complete
 records (``cf``, ``modifiedTime``) [C]. Each search needs the module's read scope and ``Desk.search.READ``.
 """
 
@@ -15,15 +16,8 @@ from dataclasses import dataclass
 
 from . import scopes
 from .errors import Response
-from .listing import page, rows_or_204, search_filter, sort_for_search
-from .params import (
-    check_allowed,
-    id_param,
-    limit_param,
-    offset_param,
-    sort_param,
-    time_range_param,
-)
+from .listing import page, rows_or_204, search_count, search_filter, sort_for_search
+from .params import check_allowed, id_param, limit_param, offset_param, sort_param, time_range_param
 
 COMMON = ("from", "limit", "sortBy", "modifiedTimeRange", "createdTimeRange", "departmentId", "_all") + \
     tuple(f"customField{i}" for i in range(1, 11))
@@ -110,7 +104,7 @@ class SearchApi:
                 if len(spec.modules) > 1:
                     row["activityType"] = ACTIVITY_TYPES[module]
                 out.append(row)
-            return rows_or_204(out, extra={"count": str(len(ordered))})
+            return rows_or_204(out, extra={"count": search_count(len(ordered), self.api.settings)})
         return handler
 
 

@@ -20,14 +20,7 @@ import copy
 from . import scopes
 from .errors import Response, json_response, not_found
 from .listing import page, paging, rows_or_204, sort_records
-from .params import (
-    bool_param,
-    check_allowed,
-    choice_param,
-    list_param,
-    sort_param,
-    time_range_param,
-)
+from .params import bool_param, check_allowed, choice_param, list_param, sort_param, time_range_param
 
 THREADS_LIMIT = (100, 200)  # (default, maximum): not in the OAS for threads; its conversations list uses these
 COMMENTS_LIMIT = (50, 100)

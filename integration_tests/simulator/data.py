@@ -552,12 +552,7 @@ def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: in
 
 def seed_extensions(store: Store, ids: IdFactory, seed: int, calls: int, events: int, articles: int) -> None:
     """Setup modules, tasks/calls/events, the knowledge base, /fields and the lazy per-ticket children."""
-    from . import (  # they build on this module's helpers
-        activities,
-        fielddefs,
-        knowledge,
-        orgsetup,
-    )
+    from . import activities, fielddefs, knowledge, orgsetup  # they build on this module's helpers
     from .children import TicketChildren
 
     rng = random.Random(f"zoho-desk-simulator/extensions/{seed}")

@@ -2,8 +2,9 @@
 
 Costs come from ``settings.credit_costs`` per call kind (default: a list or search page is 3 credits plus 1 per full
 1000 of ``from``; a get-by-id, ``organizationFields``, ``organizations``, counts and webhook calls cost 1). Only
-successful (2xx) calls are charged. When the budget cannot cover a call the answer is 429 ``THRESHOLD_EXCEEDED`` with ``Retry-After`` = seconds until the daily
-reset (next UTC midnight unless ``settings.credits_reset_at`` says otherwise).
+successful (2xx) calls are charged. When the budget cannot cover a call the answer is 429 ``THRESHOLD_EXCEEDED``
+with ``Retry-After`` = seconds until the daily reset (next UTC midnight unless ``settings.credits_reset_at`` says
+otherwise).
 """
 
 from __future__ import annotations

@@ -15,15 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .errors import Response, empty_response, json_response, unprocessable
-from .params import (
-    bool_param,
-    check_allowed,
-    choice_param,
-    id_list_param,
-    id_param,
-    int_param,
-    sort_param,
-)
+from .params import bool_param, check_allowed, choice_param, id_list_param, id_param, int_param, sort_param
 
 
 def rows_or_204(rows: list, envelope: str = "data", extra: Optional[dict] = None) -> Response:
@@ -159,6 +151,11 @@ def search_filter(q: dict, rows: list, exact: tuple, wildcard: tuple, all_fields
             raise unprocessable(f"customField{i}", f"'customField{i}' must be 'apiName:value'")
         rows = [r for r in rows if text_matches(value, (r.get("cf") or {}).get(api_name.strip()))]
     return rows
+
+
+def search_count(total: int, settings) -> object:
+    """Search.json types ``count`` as string or integer; its examples are integers (``settings.search_count_type``)."""
+    return str(total) if settings.search_count_type == "string" else total
 
 
 def sort_for_search(rows: list, sort_by: str) -> list:

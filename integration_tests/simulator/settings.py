@@ -49,6 +49,7 @@ class Settings:
     unknown_field_policy: str = "error"  # unknown name in fields=: 422 naming it in errors[].fieldName, or "ignore"
     recycle_bin_type_format: str = "string"  # recycle-bin "type" as the schema's string, or "list" (["Tickets"])
     scope_list_semantics: str = "any"  # a spec security block's scopes: "any" one suffices, or "all" are required
+    search_count_type: str = "int"  # /search "count": an integer as in every OAS example, or a "string" [U]
 
     # --- webhooks ----------------------------------------------------------------------------------------------
     auto_deliver: bool = True  # background sender thread posts deliveries promptly
