@@ -16,7 +16,7 @@ import ssl
 import sys
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypedDict
 from urllib.parse import urlsplit
 
 from .buffer import EventBuffer, EventBufferError, open_buffer
@@ -222,7 +222,14 @@ def prune_command(args: argparse.Namespace) -> int:
 
 # ---- checks -------------------------------------------------------------------------------------
 
-def _tls_options(cert: str | None, key: str | None) -> dict[str, str]:
+class TlsOptions(TypedDict, total=False):
+    """uvicorn.Config's TLS keyword arguments: both or neither."""
+
+    ssl_certfile: str
+    ssl_keyfile: str
+
+
+def _tls_options(cert: str | None, key: str | None) -> TlsOptions:
     if not cert and not key:
         return {}
     if not (cert and key):

@@ -232,6 +232,8 @@ class WebhookReceiver:
         await self._read_buffer_clock()
         now = self._buffer_time()
         try:
+            if self.started_at is None:  # lifespan stamps it before the first beat
+                raise RuntimeError("heartbeat before the receiver started")
             await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
             self.last_heartbeat, self._last_heartbeat_written = now, time.monotonic()
             self._last_heartbeat_failed = False
