@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, TypeGuard, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -212,7 +212,7 @@ def judge(
     return Verdict(ERRORS["connection_broken"], Do.RETRY, detail=type(answer).__name__)
 
 
-def is_page_too_large(response: Optional[requests.Response]) -> bool:
+def is_page_too_large(response: Optional[requests.Response]) -> TypeGuard[requests.Response]:
     """A 422 about `limit`: the endpoint accepts smaller pages. One about `from` (the search offset cap) is not."""
     if response is None or response.status_code != 422:
         return False

@@ -27,7 +27,7 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk import zoho_hosts
-from source_zoho_desk.components.pagination import sent_limit
+from source_zoho_desk.components.pagination import sent_limit, sent_url
 from source_zoho_desk.zoho_errors import is_page_too_large
 
 
@@ -61,15 +61,17 @@ class ZohoDeskRequester(HttpRequester):
         params = dict(request_params or {})
         if self._accepted_limit and "limit" in params and int(params["limit"]) > self._accepted_limit:
             params["limit"] = self._accepted_limit
-        response = super().send_request(*args, request_params=params, **kwargs)
+        # request_params goes in the keyword dict: mypy objects that `args` could hold it too, but the CDK passes
+        # every argument by keyword
+        response = super().send_request(*args, **{**kwargs, "request_params": params})
         while is_page_too_large(response):
-            limit = sent_limit(response) or 0  # type: ignore[arg-type]
+            limit = sent_limit(response) or 0
             if limit <= 1:
                 raise AirbyteTracedException(
-                    message=f"Zoho Desk rejects every page size for {urlparse(response.request.url).path}.",  # type: ignore[union-attr]
-                    internal_message=response.text[:500],  # type: ignore[union-attr]
+                    message=f"Zoho Desk rejects every page size for {urlparse(sent_url(response)).path}.",
+                    internal_message=response.text[:500],
                     failure_type=FailureType.system_error,
                 )
             self._accepted_limit = params["limit"] = limit // 2
-            response = super().send_request(*args, request_params=params, **kwargs)
+            response = super().send_request(*args, **{**kwargs, "request_params": params})
         return response

@@ -48,6 +48,9 @@ class TicketFieldsRetriever(Retriever):
         for name in standard:
             yield {"apiName": name}
         for field in self.organization_fields_retriever.read_records(records_schema={}, stream_slice=StreamSlice(partition={}, cursor_slice={})):
+            # a SimpleRetriever with a record selector (the manifest's) yields Records; Retriever's type also admits
+            # AirbyteMessages
+            assert isinstance(field, Mapping), type(field)
             if not field.get("isCustomField") or field.get("type") in MULTI_LINE_TYPES:
                 continue
             name = custom_field_key(str(field["apiName"]))
