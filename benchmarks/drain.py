@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import cast
 from pathlib import Path
 
 from zoho_desk_webhooks.buffer import open_buffer, redact_url
@@ -88,7 +89,12 @@ def bench_one(url: str, args: argparse.Namespace) -> None:
 
 def _in_process(config: dict, catalog: dict, state: list, expected: int) -> float:
     from airbyte_cdk.entrypoint import AirbyteEntrypoint
-    from airbyte_cdk.models import AirbyteStateMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
+    from airbyte_cdk.models import (
+        AirbyteStateMessage,
+        AirbyteStateMessageSerializer,
+        ConfiguredAirbyteCatalogSerializer,
+        Type,
+    )
 
     from source_zoho_desk.source import SourceZohoDesk
 
@@ -101,8 +107,11 @@ def _in_process(config: dict, catalog: dict, state: list, expected: int) -> floa
         AirbyteEntrypoint.airbyte_message_to_string(message)  # what the entrypoint does before printing
         if message.type == Type.RECORD:
             records += 1
-        elif message.type == Type.STATE and message.state.stream:
-            last_position = message.state.stream.stream_state.__dict__.get("position")
+        elif message.type == Type.STATE:
+            # a STATE message always carries .state; the CDK model types every payload Optional
+            state_message = cast(AirbyteStateMessage, message.state)
+            if state_message.stream:
+                last_position = state_message.stream.stream_state.__dict__.get("position")
     seconds = time.perf_counter() - started
     assert records == expected and last_position == expected, (records, last_position)
     return seconds

@@ -106,6 +106,9 @@ def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurr
     """POSTs every body from `concurrency` threads, each on its own keep-alive connection; returns how many were
     answered 200. Any other answer stops the run: a benchmark that silently drops deliveries measures nothing."""
     parts = urlsplit(target)
+    host = parts.hostname
+    if host is None:  # the receiver prints a full URL; anything else would fail in every sender thread
+        raise RuntimeError("the receiver's address has no host")  # not the URL: its path is the endpoint's secret
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     pending = iter(bodies)
     lock = threading.Lock()  # guards `pending`, `acknowledged` and `failures` across the sender threads
@@ -114,7 +117,7 @@ def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurr
 
     def send() -> None:
         nonlocal acknowledged
-        connection = connection_class(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_SECONDS)
+        connection = connection_class(host, parts.port, timeout=REQUEST_TIMEOUT_SECONDS)
         try:
             while True:
                 with lock:
@@ -144,14 +147,16 @@ def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurr
     return acknowledged
 
 
-def _listening_address(server: subprocess.Popen) -> str:
+def _listening_address(server: subprocess.Popen[str]) -> str:
     """The URL the receiver prints once it listens; its stderr is then drained in the background."""
+    stderr = server.stderr
+    assert stderr is not None, "the receiver is started with stderr=PIPE"
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        line = server.stderr.readline()
+        line = stderr.readline()
         match = re.search(r"listening on (\S+)", line)
         if match:
-            threading.Thread(target=server.stderr.read, daemon=True).start()  # a full pipe would block the receiver
+            threading.Thread(target=stderr.read, daemon=True).start()  # a full pipe would block the receiver
             return match.group(1)
         if not line and server.poll() is not None:
             break

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import cast
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteRecordMessage, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
@@ -31,10 +32,12 @@ def main(tickets: int) -> None:
         calls = [r for r in sim.desk_requests() if r.path.startswith("/api/v1/tickets")]
         credits = sum(r.credits for r in sim.desk_requests())
         records = len(output.records)
+        # a RECORD message always carries .record; the CDK model types every payload Optional
+        unique_ids = len({cast(AirbyteRecordMessage, r.record).data["id"] for r in output.records})
         pages = -(-tickets // 100)
         per_ticket_alternative = sum(3 + (offset // 1000) for offset in range(0, tickets, 100)) + tickets
         print(f"tickets in the portal:        {tickets:,}")
-        print(f"records emitted:              {records:,} (unique ids: {len({r.record.data['id'] for r in output.records}):,})")
+        print(f"records emitted:              {records:,} (unique ids: {unique_ids:,})")
         print(f"ticket list calls:            {len(calls):,} ({pages:,} pages of 100 without overlap)")
         print(f"credits spent (all calls):    {credits:,}  = {credits / max(records, 1):.3f} per ticket")
         print(f"list + get-by-id would cost:  {per_ticket_alternative:,}")
