@@ -28,8 +28,8 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 from zoho_desk_webhooks.buffer import open_buffer, redact_url
 
