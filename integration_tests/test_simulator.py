@@ -850,6 +850,8 @@ def test_fields_and_include_on_lists(sim):
     assert desk(sim, "/contracts", token=tok, fields=",".join(["contractName"] * 15)).status_code == 422  # > 100 chars
     assert desk(sim, "/contracts", token=tok, fields="cf_terms").status_code == 422  # multi-line
     assert desk(sim, "/contacts", token=tok, fields="description").status_code == 422
+    view = desk(sim, "/contacts", token=tok, fields="${VIEW_FIELDS}", limit=3).json()["data"]
+    assert view == desk(sim, "/contacts", token=tok, limit=3).json()["data"]
     row = desk(sim, "/products", token=tok, include="owner", limit=1).json()["data"][0]
     assert set(row) == {"id", "productName", "productCode", "unitPrice", "departmentIds", "owner"}
     assert row["owner"]["id"] == sim.store["products"][row["id"]]["ownerId"]

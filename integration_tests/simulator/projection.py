@@ -30,6 +30,7 @@ MODULE_FIELDS = {
     "calls": schema.CALL_FIELDS, "events": schema.EVENT_FIELDS,
 }
 MAX_VALUE_LENGTH = {"contracts": 100}  # Contract.json: fields is a string, maxLength 100
+VIEW_FIELDS = "${VIEW_FIELDS}"  # Contact.json's pattern also allows this: "the fields of the view"
 
 
 def _custom(module: str) -> dict:
@@ -51,6 +52,8 @@ def parse_fields(q: dict, module: str, settings: Settings) -> Optional[list]:
     raw = q.get("fields")
     if raw is None:
         return None
+    if module == "contacts" and raw.strip() == VIEW_FIELDS:
+        return None  # the view's own columns: the default list row here
     limit = MAX_VALUE_LENGTH.get(module)
     if limit is not None and len(raw) > limit:
         raise unprocessable("fields", f"The value passed for the 'fields' exceeds the maximum length of {limit}")
