@@ -1054,3 +1054,19 @@ def test_counts_of_the_new_modules():
     sim = ZohoDeskSimulator(seed=3, tickets=10, calls=4, events=3, articles=2)
     assert (len(sim.store["calls"]), len(sim.store["events"]), len(sim.store["articles"])) == (2, 2, 2)
     assert len(sim.store["tasks"]) == sum(int(t["taskCount"]) for t in sim.store["tickets"].values())
+
+
+def test_the_playground_mints_grant_codes_and_changes_tickets_over_http(simulator):
+    """What a person trying the connector does in Zoho, for the standalone simulator (README: try it)."""
+    base = simulator.base_url + "/__simulator"
+    minted = requests.post(f"{base}/grant-code", timeout=30).json()
+    assert minted["client_id"] == simulator.client_id and minted["grant_code"]
+    created = requests.post(f"{base}/tickets", json={"subject": "Tried over HTTP"}, timeout=30)
+    assert created.status_code == 201 and simulator.store["tickets"][created.json()["id"]]["subject"] == "Tried over HTTP"
+    ticket_id = created.json()["id"]
+    updated = requests.patch(f"{base}/tickets/{ticket_id}", json={"status": "Closed"}, timeout=30)
+    assert updated.status_code == 200 and simulator.store["tickets"][ticket_id]["status"] == "Closed"
+    assert requests.delete(f"{base}/tickets/{ticket_id}", timeout=30).status_code == 204
+    assert ticket_id not in simulator.store["tickets"]
+    assert requests.patch(f"{base}/tickets/{ticket_id}", json={}, timeout=30).status_code == 404
+    assert requests.patch(f"{base}/tickets/1", data=b"[1]", timeout=30).status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 import string
 import threading
@@ -26,6 +27,7 @@ from .webhooks import Signer, WebhookHub
 TOKEN_PATH = "/oauth/v2/token"
 JWKS_PATH = "/.well-known/jwks.json"
 HEALTH_PATH = "/__simulator/health"
+PLAYGROUND_PREFIX = "/__simulator"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -295,6 +297,31 @@ class ZohoDeskSimulator:
         """Move a task, call, event or article to the recycle bin (``*_Delete`` event)."""
         self.mutator.delete_record(module, record_id)
 
+    # --- playground: what a person trying the connector does in Zoho, over HTTP -------------------------------------
+    def _playground(self, method: str, path: str, body: bytes) -> Response:
+        """`POST /__simulator/grant-code` mints a Self Client grant code; `POST /__simulator/tickets`,
+        `PATCH|DELETE /__simulator/tickets/<id>` change tickets (each change is delivered to registered webhooks)."""
+        try:
+            fields = json.loads(body or b"{}")
+            if not isinstance(fields, dict):
+                raise ValueError("the body must be a JSON object")
+            if path == "/grant-code" and method == "POST":
+                return json_response(200, {"grant_code": self.grant_code(), "client_id": self.client_id,
+                                           "client_secret": self.client_secret})
+            if path == "/tickets" and method == "POST":
+                return json_response(201, self.create_ticket(**fields))
+            ticket = re.fullmatch(r"/tickets/(\d+)", path)
+            if ticket and method == "PATCH":
+                return json_response(200, self.update_ticket(ticket.group(1), **fields))
+            if ticket and method == "DELETE":
+                self.delete_ticket(ticket.group(1))
+                return Response(204, b"", {})
+        except KeyError as missing:
+            return json_response(404, {"error": str(missing)})
+        except (ValueError, TypeError) as bad:
+            return json_response(400, {"error": str(bad)})
+        return json_response(404, {"error": "unknown playground route"})
+
     # --- dispatch --------------------------------------------------------------------------------------------------
     def _serve(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple:
         lower = {k.lower(): v for k, v in headers.items()}
@@ -311,5 +338,7 @@ class ZohoDeskSimulator:
             return json_response(200, self.signer.jwks(), {"Cache-Control": "max-age=3600"}), 0
         if path == HEALTH_PATH:
             return json_response(200, {"status": "ok", "org_id": self.org_id}), 0
+        if path.startswith(PLAYGROUND_PREFIX):
+            return self._playground(method, path[len(PLAYGROUND_PREFIX):], body), 0
         return Response(404, json.dumps({"errorCode": "URL_NOT_FOUND", "message": "Not found"}).encode(),
                         {"Content-Type": "application/json;charset=UTF-8"}), 0
