@@ -32,7 +32,6 @@ except ImportError:  # PyAirbyte's venv runs this file as a script and has no py
     pytest = None  # type: ignore[assignment]
 
 REPO = Path(__file__).resolve().parents[1]
-STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields"]
 
 
 # ---- the PyAirbyte side (runs in PyAirbyte's venv; imports nothing from this repository) -------------------------
@@ -133,14 +132,10 @@ def test_pyairbyte_reads_every_stream(simulator, tmp_path, auth):
     result = json.loads(result_path.read_text())
     print(json.dumps(result, indent=2))  # shown with pytest -s: versions, counts, time
 
+    from integration_tests.test_streams import ALL_STREAMS as STREAMS, expected_counts
+
     store = simulator.store
-    expected = {
-        "tickets": len(store["tickets"]),
-        "departments": len(store["departments"]),
-        "products": len(store["products"]),
-        "contracts": len(store["contracts"]),
-        "organization_fields": sum(len(store.org_fields[module]) for module in store.org_fields),
-    }
+    expected = expected_counts(simulator)  # every stream's count in the simulator's store (test_streams.py)
     assert len(store.org_fields) == 8
     assert result["streams"] == sorted(STREAMS)
     assert result["counts"] == expected

@@ -24,6 +24,12 @@ MODULE_OF = {"tickets": "tickets", "contacts": "contacts", "accounts": "accounts
              "ticket_time_entries": "timeEntry"}
 CHILD_KINDS = {"ticket_threads": "threads", "ticket_comments": "comments", "ticket_time_entries": "timeEntries",
                "ticket_attachments": "attachments", "ticket_tags": "tags"}
+# Every stream the connector offers, in manifest order.
+ALL_STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields", "contacts", "accounts",
+               "agents", "teams", "team_members", "roles", "profiles", "skills", "support_plans", "layouts",
+               "business_hours", "holiday_lists", "channels", "tasks", "calls", "events", "activities",
+               "ticket_threads", "ticket_comments", "ticket_time_entries", "ticket_attachments", "ticket_tags",
+               "articles", "article_categories", "recycle_bin", "organizations"]
 LAYOUT_MODULES = ("tickets", "contacts", "accounts", "tasks", "calls", "events", "timeEntry", "products", "contracts")
 
 
@@ -102,7 +108,7 @@ def test_every_stream_reads_exactly_the_store_and_matches_its_discovered_schema(
     grouped = by_stream(output)
     expected = expected_counts(sim)
     assert {s: len(r) for s, r in grouped.items()} == expected
-    assert set(expected) == {s.name for s in catalog.streams}, "every stream has rows in the demo portal"
+    assert set(expected) == {s.name for s in catalog.streams} == set(ALL_STREAMS), "every stream has rows in the demo"
     schemas = {s.name: s.json_schema for s in catalog.streams}
     keys = {s.name: s.source_defined_primary_key for s in catalog.streams}
     for stream, records in grouped.items():
@@ -244,3 +250,115 @@ def test_calls_per_stream(full_read):
     assert paths["tickets"] <= 6 * ticket_pages + 3 * ticket_pages, "6 slim walks, and <= 3 chunks of fields a page"
     finished = [m.log.message for m in output.logs if m.log.message.startswith("Finished ")]
     assert any(line.startswith(f"Finished ticket_comments: {sum(len(sim.store.children.of(t)['comments']) for t in tickets):,} records") for line in finished)
+
+
+# --- refusals, field-definition fallbacks and `fields=` shapes ------------------------------------------------------
+@pytest.fixture
+def sim():
+    from integration_tests.simulator import ZohoDeskSimulator
+
+    with ZohoDeskSimulator(seed=7) as simulator:
+        yield simulator
+
+
+ALL_SCOPES_BUT_CALLS = ("Desk.tickets.READ,Desk.basic.READ,Desk.products.READ,Desk.contracts.READ,Desk.settings.READ,"
+                        "Desk.search.READ,Desk.contacts.READ,Desk.tasks.READ,Desk.events.READ,Desk.articles.READ")
+
+
+def test_a_module_the_token_may_not_read_is_skipped_with_one_warning_naming_its_scope(sim):
+    config = sim.config()
+    config["credentials"]["refresh_token"] = sim.refresh_token(ALL_SCOPES_BUT_CALLS)
+    output = read_streams(config, ["calls", "contacts", "tasks"])
+
+    assert not output.errors, [e.trace.error.message for e in output.errors]
+    counts = Counter(m.record.stream for m in output.records)
+    assert counts == {"contacts": len(sim.store["contacts"]), "tasks": len(sim.store["tasks"])}
+    skipped = [w for w in warnings(output) if "Skipped the 'calls' stream" in w]
+    assert len(skipped) == 1 and "Desk.calls.READ" in skipped[0], warnings(output)
+    assert len([r for r in sim.desk_requests() if r.path.endswith("/calls")]) == 1, "no second request once refused"
+
+
+def test_an_edition_without_a_module_skips_it_once_for_all_its_partitions(sim):
+    sim.inject("/api/v1/skills", 403, "LICENSE_ACCESS_LIMITED", times=100,
+               message="This feature is not available in your edition")
+    sim.inject("/api/v1/articles", 404, "URL_NOT_FOUND", times=100)
+    output = read_streams(sim.config(num_workers=1), ["skills", "articles", "roles"])  # one request at a time
+
+    assert not output.errors
+    assert Counter(m.record.stream for m in output.records) == {"roles": len(sim.store["roles"])}
+    skipped = [w for w in warnings(output) if w.startswith("Skipped the '")]
+    assert len(skipped) == 2, skipped
+    assert any("'skills'" in w and "edition does not include it" in w for w in skipped)
+    assert any("'articles'" in w and "HTTP 404" in w for w in skipped)
+    # skills are listed per department: the first refusal stops the other departments' requests
+    assert len([r for r in sim.desk_requests() if r.path.endswith("/skills")]) == 1
+
+
+def test_custom_values_as_top_level_keys_give_the_same_records_as_nested_ones(sim):
+    nested = {r["id"]: r for r in by_stream(read_streams(sim.config(), ["tickets", "contacts"]))["tickets"]}
+    sim.settings.fields_cf_placement = "top_level"
+    sim.reset_requests()
+    output = read_streams(sim.config(), ["tickets", "contacts"])
+    top_level = {r["id"]: r for r in by_stream(output)["tickets"]}
+
+    assert not output.errors
+    assert top_level == nested
+    placed = [r for r in sim.desk_requests() if r.path.endswith("/tickets") and "cf_order_number" in r.query.get("fields", "")]
+    assert placed, "the custom fields were asked for by name"
+    assert any(row["cf"].get("cf_order_number") for row in top_level.values())
+
+
+def test_a_field_the_list_does_not_know_is_dropped_for_the_rest_of_the_sync(sim):
+    gone = dict(sim.store.fields["contacts"][-1], id="1892000000999999", apiName="cf_gone", displayLabel="Gone",
+                type="Text")
+    sim.store.fields["contacts"].append(gone)  # defined, but the list refuses it (a field deleted since)
+    output = read_streams(sim.config(), ["contacts"])
+
+    assert not output.errors
+    assert len(output.records) == len(sim.store["contacts"])
+    dropped = [w for w in warnings(output) if "cf_gone" in w]
+    assert len(dropped) == 1 and "left out for the rest of this sync" in dropped[0]
+    contact_calls = [r for r in sim.desk_requests() if r.path.endswith("/contacts")]
+    asked = [r.query["fields"] for r in contact_calls]
+    assert "cf_gone" in asked[0] and all("cf_gone" not in f for f in asked[1:]), asked
+    assert len([r for r in contact_calls if r.status == 422]) == 1
+    assert all("modifiedTime" in m.record.data for m in output.records)
+
+
+def test_field_definitions_fall_back_to_the_deprecated_endpoint(sim):
+    sim.inject("/api/v1/fields", 404, "URL_NOT_FOUND", times=100)
+    config = sim.config()
+    catalog = discover(SourceZohoDesk(config=config), config).catalog.catalog
+    schemas = {s.name: s.json_schema for s in catalog.streams}
+    output = read_streams(config, ["organization_fields", "tickets"])
+
+    assert schemas["tickets"]["properties"]["cf_is_vip"]["type"] == ["boolean", "null"], "Checkbox is a boolean"
+    assert schemas["tickets"]["properties"]["cf_affected_users"]["type"] == ["integer", "null"]
+    assert "cf_employee_id" not in schemas["agents"]["properties"], "the old endpoint does not know agents' fields"
+    fields = by_stream(output)["organization_fields"]
+    assert len(fields) == sum(len(v) for v in sim.store.org_fields.values())
+    for field in fields:
+        jsonschema.validate(field, schemas["organization_fields"])
+    impact = next(f for f in fields if f["apiName"] == "cf_impact_level")
+    assert impact["allowedValues"] == ["Low", "Medium", "High", "Critical"]
+    assert len([w for w in warnings(output) if "field definitions of the Zoho Desk module" in w]) >= 1
+    refused = {r.query["module"] for r in sim.desk_requests() if r.path.endswith("/organizationFields") and r.status != 200}
+    assert refused == {"timeEntry", "agents"}, "modules only /fields knows"
+
+
+def test_products_whose_list_ignores_fields_are_read_by_id(sim, monkeypatch):
+    from integration_tests.simulator import api, projection
+
+    original = projection.parse_fields
+    monkeypatch.setattr(api.projection, "parse_fields",
+                        lambda q, module, settings: None if module == "products" else original(q, module, settings))
+    output = read_streams(sim.config(), ["products"])
+
+    assert not output.errors
+    rows = {m.record.data["id"]: m.record.data for m in output.records}
+    assert set(rows) == set(sim.store["products"])
+    for product_id, stored in sim.store["products"].items():
+        assert rows[product_id]["modifiedTime"] == stored["modifiedTime"]
+        assert rows[product_id]["cf"] == stored["cf"]
+    by_id = [r for r in sim.desk_requests() if re.search(r"/products/[0-9]+$", r.path)]
+    assert len(by_id) == len(sim.store["products"]), "only because the list rows lack modifiedTime"

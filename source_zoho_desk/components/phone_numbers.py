@@ -137,6 +137,9 @@ class AddE164PhoneNumbers(RecordTransformation):
     parameters: InitVar[Mapping[str, Any]]
     country_field: str = "country"
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._portal = portal_country_of(self.config)  # the run's (on a ConnectorConfig), else this stream's
+
     def transform(
         self,
         record: Dict[str, Any],
@@ -148,7 +151,7 @@ class AddE164PhoneNumbers(RecordTransformation):
         for key in self.phone_fields:
             raw = record.get(key)
             if region is None and isinstance(raw, str) and raw.strip() and not _is_international(raw):
-                region = portal_country_of(self.config).region(self.config)
+                region = self._portal.region(self.config)
             record[f"{key}{E164_SUFFIX}"] = to_e164(raw, region)
 
 
