@@ -3,7 +3,8 @@ import pytest
 from unit_tests.webhooks.pg_server import find_pg_bin, start_postgres
 
 # The CDK's standard connector tests take their scenarios from acceptance-test-config.yml through these hooks.
-pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
+# secret_scan fails a test whose output shows a secret it knew (tokens, client secret, grant code, path token, ...).
+pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks", "integration_tests.secret_scan"]
 
 
 @pytest.fixture(autouse=True)

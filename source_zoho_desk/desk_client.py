@@ -28,7 +28,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_zoho_desk import packaged_manifest, zoho_hosts
 from source_zoho_desk.components.auth import ZohoOAuthAuthenticator
 from source_zoho_desk.components.error_handler import ZohoErrorHandler
-from source_zoho_desk.zoho_errors import Do, Verdict, judge, json_body
+from source_zoho_desk.zoho_errors import Do, Verdict, json_body, judge
 
 __all__ = ["DeskClient", "json_body"]
 
@@ -40,7 +40,8 @@ _HTTP_LOGGER.addHandler(logging.NullHandler())
 
 
 class DeskClient:
-    def __init__(self, config: MutableMapping[str, Any]) -> None:
+    def __init__(self, config: MutableMapping[str, Any], *, http_logger: logging.Logger = _HTTP_LOGGER) -> None:
+        """`http_logger` gets the CDK client's request logs; its debug lines hold request URLs and bodies."""
         self._config = config
         self.base_url = zoho_hosts.desk_api_base(config)
         definitions = packaged_manifest.definitions()
@@ -52,10 +53,10 @@ class DeskClient:
         authenticator = ZohoOAuthAuthenticator(config=config, parameters={})
         timeouts = (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"])
         self._handler = _manifest_error_handler(definitions["error_handlers"]["default"], config)
-        self._http = _http_client(self._handler, authenticator, timeouts)
+        self._http = _http_client(self._handler, authenticator, timeouts, http_logger)
         # Reads of one record by id, as the manifest's products and contracts streams make them.
         self._one_record_http = _http_client(
-            _manifest_error_handler(definitions["error_handlers"]["one_record"], config), authenticator, timeouts
+            _manifest_error_handler(definitions["error_handlers"]["one_record"], config), authenticator, timeouts, http_logger
         )
 
     def request(
@@ -162,11 +163,11 @@ class _RefusalsComeBack(ErrorHandler):
 
 
 def _http_client(
-    handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float]
+    handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float], logger: logging.Logger
 ) -> HttpClient:
     return HttpClient(
         name="zoho_desk",
-        logger=_HTTP_LOGGER,
+        logger=logger,
         error_handler=_RefusalsComeBack(handler),
         backoff_strategy=handler.backoff_strategies,
         authenticator=authenticator,

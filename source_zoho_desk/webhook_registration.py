@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import re
 import sys
 from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -28,6 +29,11 @@ from zoho_desk_webhooks.errors import UserError
 # `includePrevState` costs nothing and shows what changed when reading the raw buffer; Zoho's example documents it
 # for Ticket_Update only, so only that event asks for it.
 PREV_STATE_EVENTS = frozenset({"Ticket_Update"})
+# The webhook commands' Desk calls log nothing of their own: a request's debug line would show the webhook URL, whose
+# path is the endpoint's secret. Their errors reach the user as the command's one line.
+_QUIET_HTTP_LOGGER = logging.getLogger("zoho_desk_webhooks.commands.http")
+_QUIET_HTTP_LOGGER.propagate = False
+_QUIET_HTTP_LOGGER.addHandler(logging.NullHandler())
 ZOHO_URL_MAX_LENGTH = 100  # the OAS limit of a webhook url
 ZOHO_NAME_MAX_LENGTH = 100
 _TOKEN_PATH = re.compile(r"/webhooks/([A-Za-z0-9_-]+)/?$")
@@ -210,7 +216,7 @@ def _desk(config_path: str, token: str | None) -> Iterator[tuple[MutableMapping[
     config = ConnectorConfig(config, config_path=config_path, announce_changes=False)
     try:
         ensure_org_id(config)
-        yield config, DeskClient(config)
+        yield config, DeskClient(config, http_logger=_QUIET_HTTP_LOGGER)
     except AirbyteTracedException as exc:  # token problems, already phrased for a person
         raise UserError(_scrub(exc.message or "Zoho refused the credentials", token)) from None
     except requests.RequestException as exc:
