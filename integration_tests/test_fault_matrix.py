@@ -244,7 +244,7 @@ FULL_REFRESH_FAULTS = [
     FullRefreshFault("502-with-html-body", mid_read(TICKETS_LIST, 502, body=HTML, times=2)),
     FullRefreshFault("503-on-departments", inject("/api/v1/departments", 503, times=2), streams=("departments",)),
     FullRefreshFault("connection-reset-mid-read", mid_read(TICKETS_LIST, 0, times=2)),
-    FullRefreshFault("connection-reset-on-organization-fields", inject("/api/v1/organizationFields", 0)),
+    FullRefreshFault("connection-reset-on-field-definitions", inject("/api/v1/fields", 0)),
     FullRefreshFault("read-timeout-mid-read", hold_page_two, check=the_client_gave_up_on_the_held_request),
     FullRefreshFault("read-timeout-on-departments", hold_departments, streams=("departments",),
                      check=the_client_gave_up_on_the_held_request),

@@ -101,8 +101,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         ensure_org_id(self._run_config)
-        # The streams' own keys, not the catalog's: a hand-written catalog may name none or the wrong ones.
-        keys = {s.name: s.source_defined_primary_key or [] for s in super().discover(logger, config).streams}
+        keys = self._primary_keys()
         unknown = sorted({s.stream.name for s in catalog.streams} - set(keys))
         if unknown:
             raise AirbyteTracedException(
@@ -124,6 +123,15 @@ class SourceZohoDesk(YamlDeclarativeSource):
                 stream.source_defined_cursor = True
                 stream.default_cursor_field = [CURSOR_FIELD]
         return catalog
+
+    def _primary_keys(self) -> Dict[str, List[List[str]]]:
+        """Each stream's own key, from the manifest (a hand-written catalog may name none or the wrong ones; and
+        discover would load every schema, custom field definitions included, for nothing)."""
+        keys: Dict[str, List[List[str]]] = {}
+        for stream in self.resolved_manifest["streams"]:
+            key = stream.get("primary_key") or []
+            keys[stream["name"]] = [[key]] if isinstance(key, str) else [[part] if isinstance(part, str) else list(part) for part in key]
+        return keys
 
     def _incremental_readers(self) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
         polled, followed = readers(incremental_streams(self.resolved_manifest["definitions"]), incremental_mode(self._config))

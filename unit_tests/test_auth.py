@@ -88,7 +88,7 @@ def test_parallel_streams_share_one_token():
         mocker.get(f"{DESK}/organizationFields", json={"data": [{"id": "5", "apiName": "subject"}]})
         output = run_read(make_config(), "departments", "organization_fields")
 
-    assert len(output.records) == 1 + 8  # one department, one field in each of the 8 modules
+    assert len(output.records) == 1 + 10  # one department, one field in each of the 10 modules
     assert len(token_requests(mocker)) == 1
 
 
