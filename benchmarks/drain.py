@@ -54,35 +54,68 @@ def bench_one(url: str, args: argparse.Namespace) -> None:
     with open_buffer(url) as buffer:
         started = time.perf_counter()
         for start in range(0, args.events, APPEND_CHUNK):
-            buffer.append(org, [_event(org, n, args.tickets) for n in range(start, min(start + APPEND_CHUNK, args.events))])
+            buffer.append(
+                org, [_event(org, n, args.tickets) for n in range(start, min(start + APPEND_CHUNK, args.events))]
+            )
         load_seconds = time.perf_counter() - started
         now = datetime.now(timezone.utc)
         buffer.record_heartbeat(f"bench-{org}", now - timedelta(hours=1), now + timedelta(hours=1))
         head = buffer.head_position(org)
     assert head == args.events, f"expected {args.events} buffered events, found {head}"
     payload_bytes = len(json.dumps(_event(org, 0, args.tickets)["payload"]))
-    config = {"data_center": "com", "org_id": org, "desk_base_url": "http://127.0.0.1:9/api/v1",
-              "accounts_base_url": "http://127.0.0.1:9",
-              "credentials": {"auth_type": "oauth2.0", "client_id": "1000.BENCH", "client_secret": "bench",
-                              "refresh_token": "1000.bench"},
-              "webhook_buffer_url": url}
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "tickets"}, "stream_state": {
-        "position": 0, "covered_until": (now - timedelta(minutes=1)).isoformat()}}}]
-    catalog = {"streams": [{"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes":
-                                       ["full_refresh", "incremental"], "source_defined_cursor": True,
-                                       "default_cursor_field": ["_ab_cdc_cursor"]},
-                            "sync_mode": "incremental", "destination_sync_mode": "append_dedup",
-                            "cursor_field": ["_ab_cdc_cursor"], "primary_key": [["id"]]}]}
+    config = {
+        "data_center": "com",
+        "org_id": org,
+        "desk_base_url": "http://127.0.0.1:9/api/v1",
+        "accounts_base_url": "http://127.0.0.1:9",
+        "credentials": {
+            "auth_type": "oauth2.0",
+            "client_id": "1000.BENCH",
+            "client_secret": "bench",
+            "refresh_token": "1000.bench",
+        },
+        "webhook_buffer_url": url,
+    }
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "tickets"},
+                "stream_state": {"position": 0, "covered_until": (now - timedelta(minutes=1)).isoformat()},
+            },
+        }
+    ]
+    catalog = {
+        "streams": [
+            {
+                "stream": {
+                    "name": "tickets",
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                    "source_defined_cursor": True,
+                    "default_cursor_field": ["_ab_cdc_cursor"],
+                },
+                "sync_mode": "incremental",
+                "destination_sync_mode": "append_dedup",
+                "cursor_field": ["_ab_cdc_cursor"],
+                "primary_key": [["id"]],
+            }
+        ]
+    }
 
     in_process = _in_process(config, catalog, state, args.events)
-    print(f"{redact_url(url)}\n"
-          f"  loaded {args.events:,} events ({payload_bytes:,} B payloads) in {load_seconds:.2f} s\n"
-          f"  in process:     {args.events / in_process:,.0f} events/s ({in_process:.2f} s for {args.events:,} records)",
-          flush=True)
+    print(
+        f"{redact_url(url)}\n"
+        f"  loaded {args.events:,} events ({payload_bytes:,} B payloads) in {load_seconds:.2f} s\n"
+        f"  in process:     {args.events / in_process:,.0f} events/s ({in_process:.2f} s for {args.events:,} records)",
+        flush=True,
+    )
     if not args.skip_subprocess:
         seconds = _console_script(config, catalog, state, args.events)
-        print(f"  console script: {args.events / seconds:,.0f} events/s ({seconds:.2f} s wall, start-up included)",
-              flush=True)
+        print(
+            f"  console script: {args.events / seconds:,.0f} events/s ({seconds:.2f} s wall, start-up included)",
+            flush=True,
+        )
     with open_buffer(url) as buffer:
         buffer.prune(org, head + 1)
 
@@ -127,10 +160,24 @@ def _console_script(config: dict, catalog: dict, state: list, expected: int) -> 
         output = os.path.join(directory, "out.jsonl")
         started = time.perf_counter()
         with open(output, "w") as handle:
-            subprocess.run([sys.executable, "-c", "from source_zoho_desk.run import run; run()", "read",
-                            "--config", paths["config"], "--catalog", paths["catalog"], "--state", paths["state"]],
-                           stdout=handle, check=True, cwd=REPO_ROOT,
-                           env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "from source_zoho_desk.run import run; run()",
+                    "read",
+                    "--config",
+                    paths["config"],
+                    "--catalog",
+                    paths["catalog"],
+                    "--state",
+                    paths["state"],
+                ],
+                stdout=handle,
+                check=True,
+                cwd=REPO_ROOT,
+                env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+            )
         seconds = time.perf_counter() - started
         records, last_position = 0, None
         with open(output) as handle:
@@ -149,29 +196,76 @@ def _event(org: str, n: int, tickets: int) -> dict:
     moment = datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(seconds=n)
     stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     payload = {
-        "id": str(ticket), "ticketNumber": str(100 + n % tickets), "layoutId": "1892000000074011",
+        "id": str(ticket),
+        "ticketNumber": str(100 + n % tickets),
+        "layoutId": "1892000000074011",
         "subject": f"Printer on floor {n % 9} keeps jamming on duplex jobs ({n})",
         "description": "<div>Customer reports the printer jams whenever a duplex job is sent. " * 3 + "</div>",
-        "status": ("Open", "On Hold", "Escalated", "Closed")[n % 4], "statusType": "Open", "priority": "High",
-        "channel": "Email", "channelCode": None, "category": "Hardware", "subCategory": "Printers",
-        "classification": "Problem", "language": "English", "departmentId": "1892000000006907",
-        "contactId": "1892000000042001", "accountId": "1892000000041005", "assigneeId": "1892000000056007",
-        "teamId": None, "productId": None, "contractId": None, "email": "carol@example.com", "phone": "+1 555 0100",
-        "createdTime": "2026-10-01T09:00:00.000Z", "modifiedTime": stamp, "modifiedBy": "1892000000056007",
-        "closedTime": None, "dueDate": "2026-11-03T09:00:00.000Z", "responseDueDate": None,
-        "customerResponseTime": stamp, "onholdTime": None, "isOverDue": False, "isEscalated": False,
-        "isSpam": False, "isDeleted": False, "isTrashed": False, "isArchived": False, "isResponseOverdue": False,
-        "threadCount": str(n % 7), "commentCount": "1", "attachmentCount": "0", "taskCount": "0",
-        "timeEntryCount": "0", "followerCount": "2", "tagCount": "1", "approvalCount": "0", "sentiment": "NEGATIVE",
-        "resolution": None, "webUrl": f"https://desk.zoho.com/support/acme/ShowHomePage.do#Cases/dv/{ticket}",
+        "status": ("Open", "On Hold", "Escalated", "Closed")[n % 4],
+        "statusType": "Open",
+        "priority": "High",
+        "channel": "Email",
+        "channelCode": None,
+        "category": "Hardware",
+        "subCategory": "Printers",
+        "classification": "Problem",
+        "language": "English",
+        "departmentId": "1892000000006907",
+        "contactId": "1892000000042001",
+        "accountId": "1892000000041005",
+        "assigneeId": "1892000000056007",
+        "teamId": None,
+        "productId": None,
+        "contractId": None,
+        "email": "carol@example.com",
+        "phone": "+1 555 0100",
+        "createdTime": "2026-10-01T09:00:00.000Z",
+        "modifiedTime": stamp,
+        "modifiedBy": "1892000000056007",
+        "closedTime": None,
+        "dueDate": "2026-11-03T09:00:00.000Z",
+        "responseDueDate": None,
+        "customerResponseTime": stamp,
+        "onholdTime": None,
+        "isOverDue": False,
+        "isEscalated": False,
+        "isSpam": False,
+        "isDeleted": False,
+        "isTrashed": False,
+        "isArchived": False,
+        "isResponseOverdue": False,
+        "threadCount": str(n % 7),
+        "commentCount": "1",
+        "attachmentCount": "0",
+        "taskCount": "0",
+        "timeEntryCount": "0",
+        "followerCount": "2",
+        "tagCount": "1",
+        "approvalCount": "0",
+        "sentiment": "NEGATIVE",
+        "resolution": None,
+        "webUrl": f"https://desk.zoho.com/support/acme/ShowHomePage.do#Cases/dv/{ticket}",
         "source": {"appName": None, "extId": None, "type": "SYSTEM", "permalink": None, "appPhotoURL": None},
-        "cf": {"cf_order_number": f"SO-{n:06d}", "cf_impact_level": "High", "cf_follow_up_date": "2026-11-05",
-               "cf_escalated_at": None, "cf_affected_users": str(n % 50), "cf_refund_amount": "0.00",
-               "cf_csat_score": None, "cf_sla_breach_pct": "12.5", "cf_is_vip": "false",
-               "cf_platforms": "Windows;macOS", "cf_portal_url": "https://portal.example.com"},
+        "cf": {
+            "cf_order_number": f"SO-{n:06d}",
+            "cf_impact_level": "High",
+            "cf_follow_up_date": "2026-11-05",
+            "cf_escalated_at": None,
+            "cf_affected_users": str(n % 50),
+            "cf_refund_amount": "0.00",
+            "cf_csat_score": None,
+            "cf_sla_breach_pct": "12.5",
+            "cf_is_vip": "false",
+            "cf_platforms": "Windows;macOS",
+            "cf_portal_url": "https://portal.example.com",
+        },
     }
-    return {"eventType": "Ticket_Update", "orgId": org, "eventTime": str(int(moment.timestamp() * 1000)),
-            "payload": payload}
+    return {
+        "eventType": "Ticket_Update",
+        "orgId": org,
+        "eventTime": str(int(moment.timestamp() * 1000)),
+        "payload": payload,
+    }
 
 
 if __name__ == "__main__":

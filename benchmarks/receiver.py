@@ -58,17 +58,37 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
     webhook = "1"
     with open_buffer(url) as buffer:
         endpoint_id, token = buffer.create_endpoint(org, jwks_url, webhook)
-    token_jwt = jwt.encode({"iss": f"orgId:{org}", "aud": f"webhookId:{webhook}", "iat": int(time.time()),
-                            "exp": int(time.time()) + 3600}, key, algorithm="RS256", headers={"kid": "bench"})
+    token_jwt = jwt.encode(
+        {"iss": f"orgId:{org}", "aud": f"webhookId:{webhook}", "iat": int(time.time()), "exp": int(time.time()) + 3600},
+        key,
+        algorithm="RS256",
+        headers={"kid": "bench"},
+    )
     headers = {"X-ZDesk-JWT": token_jwt, "Content-Type": "application/json"}
     bodies = [_delivery(org, n, args.events_per_request) for n in range(args.requests)]
-    warm_up = json.dumps([{"eventType": "Ticket_Add", "orgId": org, "eventTime": "0",
-                           "payload": {"id": "warm-up"}}]).encode()
+    warm_up = json.dumps(
+        [{"eventType": "Ticket_Add", "orgId": org, "eventTime": "0", "payload": {"id": "warm-up"}}]
+    ).encode()
     server = subprocess.Popen(
-        [sys.executable, "-m", "zoho_desk_webhooks.cli", "serve", "--buffer-url", url, "--host", "127.0.0.1",
-         "--port", "0", "--log-level", "warning"],
-        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-m",
+            "zoho_desk_webhooks.cli",
+            "serve",
+            "--buffer-url",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--log-level",
+            "warning",
+        ],
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         target = f"{_listening_address(server)}/webhooks/{token}"
         _post_all(target, [warm_up], headers, concurrency=1)  # the receiver fetches the JWKS on this one
@@ -88,18 +108,33 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
         drain_seconds = time.perf_counter() - started
         buffer.prune(org, position + 1)
         buffer.delete_endpoint(endpoint_id)
-    print(f"{redact_url(url)}\n"
-          f"  ingest: {acknowledged}/{len(bodies)} requests answered 200 x {args.events_per_request} event(s), "
-          f"concurrency {args.concurrency}: {events / elapsed:,.0f} events/s stored durably ({elapsed:.2f} s)\n"
-          f"  drain:  {drained} events read in pages of {args.drain_page}: "
-          f"{drained / drain_seconds:,.0f} events/s ({drain_seconds:.3f} s)", flush=True)
+    print(
+        f"{redact_url(url)}\n"
+        f"  ingest: {acknowledged}/{len(bodies)} requests answered 200 x {args.events_per_request} event(s), "
+        f"concurrency {args.concurrency}: {events / elapsed:,.0f} events/s stored durably ({elapsed:.2f} s)\n"
+        f"  drain:  {drained} events read in pages of {args.drain_page}: "
+        f"{drained / drain_seconds:,.0f} events/s ({drain_seconds:.3f} s)",
+        flush=True,
+    )
 
 
 def _delivery(org: str, n: int, events: int) -> bytes:
-    return json.dumps([{"eventType": "Ticket_Update", "orgId": org, "eventTime": str(1_700_000_000_000 + n),
-                        "payload": {"id": f"{n}-{i}", "subject": "benchmark ticket " * 8, "status": "Open",
-                                    "customFields": {f"cf_{j}": j for j in range(10)}}}
-                       for i in range(events)]).encode()
+    return json.dumps(
+        [
+            {
+                "eventType": "Ticket_Update",
+                "orgId": org,
+                "eventTime": str(1_700_000_000_000 + n),
+                "payload": {
+                    "id": f"{n}-{i}",
+                    "subject": "benchmark ticket " * 8,
+                    "status": "Open",
+                    "customFields": {f"cf_{j}": j for j in range(10)},
+                },
+            }
+            for i in range(events)
+        ]
+    ).encode()
 
 
 def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurrency: int) -> int:

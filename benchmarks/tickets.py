@@ -41,7 +41,9 @@ def main(tickets: int) -> None:
         print(f"ticket list calls:            {len(calls):,} ({pages:,} pages of 100 without overlap)")
         print(f"credits spent (all calls):    {credits:,}  = {credits / max(records, 1):.3f} per ticket")
         print(f"list + get-by-id would cost:  {per_ticket_alternative:,}")
-        print(f"wall time:                    {seconds:.1f} s ({records / seconds:,.0f} records/s against the local simulator)")
+        print(
+            f"wall time:                    {seconds:.1f} s ({records / seconds:,.0f} records/s against the local simulator)"
+        )
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def known_secrets() -> KnownSecrets:
 
 # ---- following the receivers ----------------------------------------------------------------------------------------
 
+
 def pytest_configure(config: pytest.Config) -> None:
     """Every ServedReceiver started from now on is followed, so its log can be scanned."""
     global _original_init
@@ -104,7 +105,7 @@ def _new_receiver_log(item: pytest.Item) -> List[Tuple[str, str]]:
     for receiver in list(_receivers):
         lines = list(getattr(receiver, "lines", []))
         seen[id(receiver)] = len(lines)
-        new = lines[start.get(id(receiver), 0):]
+        new = lines[start.get(id(receiver), 0) :]
         if new:
             logs.append((f"the log of the receiver at {getattr(receiver, 'base_url', '?')}", "".join(new)))
     item.stash[_SCANNED_LOG] = seen
@@ -112,6 +113,7 @@ def _new_receiver_log(item: pytest.Item) -> List[Tuple[str, str]]:
 
 
 # ---- finding the secrets ---------------------------------------------------------------------------------------------
+
 
 def secrets_of(value: Any, found: Optional[Dict[str, str]] = None, depth: int = 0) -> Dict[str, str]:
     """secret -> its kind, for the objects the tests hand around (duck-typed: no import of the simulator needed)."""
@@ -174,8 +176,12 @@ def _config_secrets(config: Any, found: Dict[str, str]) -> None:
     if not isinstance(config, dict):
         return
     credentials = config.get("credentials") if isinstance(config.get("credentials"), dict) else {}
-    for key, kind in (("client_secret", "Zoho client secret"), ("refresh_token", "Zoho refresh token"),
-                      ("access_token", "Zoho access token"), ("grant_code", "Zoho grant code")):
+    for key, kind in (
+        ("client_secret", "Zoho client secret"),
+        ("refresh_token", "Zoho refresh token"),
+        ("access_token", "Zoho access token"),
+        ("grant_code", "Zoho grant code"),
+    ):
         _add(found, credentials.get(key), kind)
     if isinstance(config.get("webhook_buffer_url"), str):
         _url_password(config["webhook_buffer_url"], found)
@@ -220,6 +226,7 @@ def _is_followed_object(value: Any, depth: int = 0) -> bool:
 
 # ---- scanning --------------------------------------------------------------------------------------------------------
 
+
 def leaks(secrets: Dict[str, str], texts: Iterable[Tuple[str, str]]) -> List[str]:
     """One sentence per (secret, place) where a secret shows, without the secret. Longest secrets first, each masked
     once found, so a whole token is reported once rather than again for each of its halves."""
@@ -243,7 +250,7 @@ def _is_config_control_message(line: str) -> bool:
     if '"CONNECTOR_CONFIG"' not in line:
         return False
     try:
-        message = json.loads(line[line.index("{"):])
+        message = json.loads(line[line.index("{") :])
     except ValueError:
         return False
     return message.get("type") == "CONTROL" and (message.get("control") or {}).get("type") == "CONNECTOR_CONFIG"
@@ -259,8 +266,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if not secrets:
         return
     phases = ("setup", "call") if report.when == "call" else ("teardown",)
-    texts = [(f"the captured {key} of {when}", content) for when, key, content in item._report_sections
-             if when in phases]
+    texts = [
+        (f"the captured {key} of {when}", content) for when, key, content in item._report_sections if when in phases
+    ]
     texts += _new_receiver_log(item)
     found = leaks(secrets, texts)
     if not found:

@@ -72,9 +72,14 @@ class Knobs:
 
     @classmethod
     def draw(cls, rng: random.Random) -> "Knobs":
-        return cls(drop=rng.choice([0.0, 0.05, 0.15]), duplicate=rng.choice([0.0, 0.2, 0.5]),
-                   delay=rng.choice([0.0, 0.2, 0.4]), batch=rng.randint(1, 3),
-                   event_time_format=rng.choice(["epoch_ms", "iso"]), delete_also_sends_update=rng.random() < 0.3)
+        return cls(
+            drop=rng.choice([0.0, 0.05, 0.15]),
+            duplicate=rng.choice([0.0, 0.2, 0.5]),
+            delay=rng.choice([0.0, 0.2, 0.4]),
+            batch=rng.randint(1, 3),
+            event_time_format=rng.choice(["epoch_ms", "iso"]),
+            delete_also_sends_update=rng.random() < 0.3,
+        )
 
 
 class SystemRun:
@@ -83,8 +88,9 @@ class SystemRun:
         self.polled = {"tickets"} if mode == "both" else set()  # streams whose every sync reconciles by search
         self.rng = random.Random(seed)
         self.knobs = Knobs.draw(self.rng)
-        self.sim = ZohoDeskSimulator(seed=1000 + seed, tickets=12, departments=3, products=1, contracts=1,
-                                     contacts=3, accounts=2, agents=2)
+        self.sim = ZohoDeskSimulator(
+            seed=1000 + seed, tickets=12, departments=3, products=1, contracts=1, contacts=3, accounts=2, agents=2
+        )
         self.sim.settings.tokens_per_refresh_window = 1000  # many syncs on one refresh token
         self.sim.settings.event_time_format = self.knobs.event_time_format
         self.sim.settings.delete_also_sends_update = self.knobs.delete_also_sends_update
@@ -111,8 +117,14 @@ class SystemRun:
         self.rig.config["incremental_mode"] = self.mode
         self._last_seq = self._max_seq()
         self.sync()
-        actions = [(self.mutate, 5), (self.deliver, 4), (self.sync, 2.5), (self.redeliver_an_old_event, 1),
-                   (self.kill_and_restart, 0.7), (self.restart_cleanly, 0.7)]
+        actions = [
+            (self.mutate, 5),
+            (self.deliver, 4),
+            (self.sync, 2.5),
+            (self.redeliver_an_old_event, 1),
+            (self.kill_and_restart, 0.7),
+            (self.restart_cleanly, 0.7),
+        ]
         for _ in range(self.steps):
             action = self.rng.choices([a for a, _ in actions], [w for _, w in actions])[0]
             action()
@@ -130,15 +142,18 @@ class SystemRun:
         for _ in range(self.rng.randint(1, 3)):
             with self.sim.lock:
                 tickets, departments = sorted(self.sim.store["tickets"]), sorted(self.sim.store["departments"])
-            kind = self.rng.choices(["create_ticket", "update_ticket", "delete_ticket", "create_department",
-                                     "update_department"], [2, 4, 1.2 if len(tickets) > 3 else 0, 0.4, 1.5])[0]
+            kind = self.rng.choices(
+                ["create_ticket", "update_ticket", "delete_ticket", "create_department", "update_department"],
+                [2, 4, 1.2 if len(tickets) > 3 else 0, 0.4, 1.5],
+            )[0]
             n = len(self.mutations)
             if kind == "create_ticket":
                 record = ("tickets", self.sim.create_ticket(subject=f"created by step {n}")["id"])
             elif kind == "update_ticket":
                 ticket = self.rng.choice(tickets)
-                self.sim.update_ticket(ticket, subject=f"edited by step {n}",
-                                       status=self.rng.choice(["Open", "On Hold", "Closed"]))
+                self.sim.update_ticket(
+                    ticket, subject=f"edited by step {n}", status=self.rng.choice(["Open", "On Hold", "Closed"])
+                )
                 record = ("tickets", ticket)
             elif kind == "delete_ticket":
                 ticket = self.rng.choice(tickets)
@@ -169,14 +184,19 @@ class SystemRun:
         held = set() if everything else {r for r in sorted(records) if self.rng.random() < self.knobs.delay}
         kept = [p for p in pending if self._record_of(p) in held]
         sending = self._mixed_across_records([p for p in pending if self._record_of(p) not in held])
-        dropped = [] if everything or self.receiver_state != "up" else [
-            p for p in sending if self.rng.random() < self.knobs.drop]
+        dropped = (
+            []
+            if everything or self.receiver_state != "up"
+            else [p for p in sending if self.rng.random() < self.knobs.drop]
+        )
         for p in dropped:
             self.fate[p.seq] = DROPPED
             self.counts["events dropped while up"] += 1
         sending = [p for p in sending if p not in dropped]
-        self.log.append(f"deliver (receiver {self.receiver_state}): sending {[p.seq for p in sending]}, "
-                        f"dropped {[p.seq for p in dropped]}, held back {[p.seq for p in kept]}")
+        self.log.append(
+            f"deliver (receiver {self.receiver_state}): sending {[p.seq for p in sending]}, "
+            f"dropped {[p.seq for p in dropped]}, held back {[p.seq for p in kept]}"
+        )
         if sending:
             self._send(sending)
         with hub.cond:
@@ -190,8 +210,10 @@ class SystemRun:
                 self.snapshot_after[stream] = len(self.mutations) - 1
                 self.counts[f"{stream} listed (snapshot or poll)"] += 1
         self.counts["syncs"] += 1
-        self.log.append(f"sync: {len(result.records)} records, list calls {sorted(set(result.list_calls))}, "
-                        f"warnings {[w[:80] for w in result.warnings]}")
+        self.log.append(
+            f"sync: {len(result.records)} records, list calls {sorted(set(result.list_calls))}, "
+            f"warnings {[w[:80] for w in result.warnings]}"
+        )
 
     def redeliver_an_old_event(self) -> None:
         """Zoho resends an event it delivered long ago: acknowledged, stored nothing."""
@@ -273,8 +295,9 @@ class SystemRun:
             blind = self.killed_at is not None and time.monotonic() - self.killed_at < grace
             for p in retried:
                 self.fate[p.seq] = LOST_IN_KILL_GRACE if blind else LOST_IN_STOP
-                self.counts["events lost in a stop inside a kill's grace" if blind
-                            else "events lost while stopped (healed)"] += 1
+                self.counts[
+                    "events lost in a stop inside a kill's grace" if blind else "events lost while stopped (healed)"
+                ] += 1
         elif retried:
             assert self.receiver_state == "killed", f"deliveries failed while the receiver was up: {sorted(failed)}"
             self.counts["events retried after a kill"] += len(retried)

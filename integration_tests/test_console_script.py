@@ -10,7 +10,9 @@ from source_zoho_desk import run as connector_run
 
 
 def test_demo_runs_spec_check_discover_and_read_through_the_console_script():
-    result = subprocess.run([sys.executable, "-m", "integration_tests.demo"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "integration_tests.demo"], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     assert "check:    SUCCEEDED" in lines
@@ -26,8 +28,11 @@ def test_eleven_runs_in_ten_minutes_mint_one_access_token(simulator, tmp_path, c
     config_path.write_text(written)
     for _ in range(11):
         connector_run.run(["check", "--config", str(config_path)])
-        statuses = [json.loads(line)["connectionStatus"]["status"] for line in capsys.readouterr().out.splitlines()
-                    if '"CONNECTION_STATUS"' in line]
+        statuses = [
+            json.loads(line)["connectionStatus"]["status"]
+            for line in capsys.readouterr().out.splitlines()
+            if '"CONNECTION_STATUS"' in line
+        ]
         assert statuses == ["SUCCEEDED"]
     assert simulator.tokens_minted() == 1
     # Reused from the local token cache: the config file the user wrote is never rewritten for a token.
@@ -36,8 +41,12 @@ def test_eleven_runs_in_ten_minutes_mint_one_access_token(simulator, tmp_path, c
 
 def test_a_grant_code_works_once_and_the_saved_refresh_token_carries_on(simulator, tmp_path, capsys):
     config = simulator.config()
-    config["credentials"] = {"auth_type": "grant_code", "client_id": simulator.client_id,
-                             "client_secret": simulator.client_secret, "grant_code": simulator.grant_code()}
+    config["credentials"] = {
+        "auth_type": "grant_code",
+        "client_id": simulator.client_id,
+        "client_secret": simulator.client_secret,
+        "grant_code": simulator.grant_code(),
+    }
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     for _ in range(2):

@@ -45,6 +45,7 @@ GENERIC_FAILURE = "Something went wrong in the connector"
 
 # ---- time compression ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Waits:
     asked: List[float] = field(default_factory=list)  # every wait the client asked for, in seconds
@@ -90,11 +91,14 @@ def short_read_timeouts(monkeypatch) -> None:
 
 
 def as_params(faults: list) -> list:
-    return [pytest.param(f, id=f.name, marks=[pytest.mark.xfail(strict=True, reason=f.xfail)] if f.xfail else [])
-            for f in faults]
+    return [
+        pytest.param(f, id=f.name, marks=[pytest.mark.xfail(strict=True, reason=f.xfail)] if f.xfail else [])
+        for f in faults
+    ]
 
 
 # ---- judging ------------------------------------------------------------------------------------------------------
+
 
 def error_messages(output: EntrypointOutput) -> List[str]:
     return [m.trace.error.message for m in output.errors]
@@ -108,8 +112,9 @@ def assert_clear_error(output: EntrypointOutput) -> None:
     assert not vague, f"the error does not say what went wrong: {messages} (internal: {internal})"
 
 
-def mismatches(expected: Dict[str, tuple], records: List[Dict[str, Any]], stream: str,
-               may_be_gone: frozenset = frozenset()) -> Dict[str, list]:
+def mismatches(
+    expected: Dict[str, tuple], records: List[Dict[str, Any]], stream: str, may_be_gone: frozenset = frozenset()
+) -> Dict[str, list]:
     counts = Counter(str(r["id"]) for r in records)
     got = {str(r["id"]): tuple(r.get(f) for f in COMPARED_FIELDS[stream]) for r in records}
     return {
@@ -120,13 +125,17 @@ def mismatches(expected: Dict[str, tuple], records: List[Dict[str, Any]], stream
     }
 
 
-def assert_exact_full_refresh(sim: ZohoDeskSimulator, output: EntrypointOutput, streams=("tickets",),
-                              may_be_gone: frozenset = frozenset()) -> None:
+def assert_exact_full_refresh(
+    sim: ZohoDeskSimulator, output: EntrypointOutput, streams=("tickets",), may_be_gone: frozenset = frozenset()
+) -> None:
     assert not output.errors, f"the read failed: {error_messages(output)}"
     for stream in streams:
         records = [m.record.data for m in output.records if m.record.stream == stream]
-        wrong = {kind: ids[:5] for kind, ids in mismatches(store_view(sim, stream), records, stream,
-                                                          may_be_gone).items() if ids}
+        wrong = {
+            kind: ids[:5]
+            for kind, ids in mismatches(store_view(sim, stream), records, stream, may_be_gone).items()
+            if ids
+        }
         assert not wrong, f"{stream}: {wrong} (of {len(sim.store[stream])} in the store, {len(records)} emitted)"
 
 
@@ -140,10 +149,12 @@ def assert_fault_was_hit(sim: ZohoDeskSimulator, arranged: Any, output: Entrypoi
 
 # ---- full refresh ---------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def sim():
-    with ZohoDeskSimulator(seed=31, tickets=120, departments=4, products=1, contracts=1, contacts=6, accounts=3,
-                           agents=3) as simulator:
+    with ZohoDeskSimulator(
+        seed=31, tickets=120, departments=4, products=1, contracts=1, contacts=6, accounts=3, agents=3
+    ) as simulator:
         yield simulator
 
 
@@ -218,8 +229,10 @@ def creates_and_deletes_between_pages(sim):
 def the_client_gave_up_on_the_held_request(held, sim, waits):
     rules = [rule for rule in held if rule is not None]
     assert rules and rules[0].held == 1, "the held request was made"
-    assert rules[0].abandoned == 1, (f"the client waited out the whole {HOLD_SECONDS:g} s hold instead of timing out "
-                                     "and asking again: it sets no read timeout")
+    assert rules[0].abandoned == 1, (
+        f"the client waited out the whole {HOLD_SECONDS:g} s hold instead of timing out "
+        "and asking again: it sets no read timeout"
+    )
 
 
 def retry_after_was_honoured(_, sim, waits):
@@ -234,11 +247,17 @@ HTML = b"<html><head><title>502</title></head><body>Zoho Desk is under maintenan
 FULL_REFRESH_FAULTS = [
     FullRefreshFault("401-invalid-oauth-mid-read", mid_read(TICKETS_LIST, 401, "INVALID_OAUTH")),
     FullRefreshFault("access-token-expired-mid-read", expire_tokens_mid_read),
-    FullRefreshFault("429-too-many-requests-with-retry-after", mid_read(
-        TICKETS_LIST, 429, "TOO_MANY_REQUESTS", times=2, retry_after=1), check=retry_after_was_honoured),
+    FullRefreshFault(
+        "429-too-many-requests-with-retry-after",
+        mid_read(TICKETS_LIST, 429, "TOO_MANY_REQUESTS", times=2, retry_after=1),
+        check=retry_after_was_honoured,
+    ),
     FullRefreshFault("429-too-many-requests-without-retry-after", mid_read(TICKETS_LIST, 429, "TOO_MANY_REQUESTS")),
-    FullRefreshFault("429-threshold-exceeded-short-retry-after", mid_read(
-        TICKETS_LIST, 429, "THRESHOLD_EXCEEDED", retry_after=1), check=retry_after_was_honoured),
+    FullRefreshFault(
+        "429-threshold-exceeded-short-retry-after",
+        mid_read(TICKETS_LIST, 429, "THRESHOLD_EXCEEDED", retry_after=1),
+        check=retry_after_was_honoured,
+    ),
     FullRefreshFault("daily-credits-spent-mid-read", spend_credits_mid_read, error_allowed=True),
     FullRefreshFault("5xx-burst", mid_read(TICKETS_LIST, 500, times=3)),
     FullRefreshFault("502-with-html-body", mid_read(TICKETS_LIST, 502, body=HTML, times=2)),
@@ -246,10 +265,15 @@ FULL_REFRESH_FAULTS = [
     FullRefreshFault("connection-reset-mid-read", mid_read(TICKETS_LIST, 0, times=2)),
     FullRefreshFault("connection-reset-on-field-definitions", inject("/api/v1/fields", 0)),
     FullRefreshFault("read-timeout-mid-read", hold_page_two, check=the_client_gave_up_on_the_held_request),
-    FullRefreshFault("read-timeout-on-departments", hold_departments, streams=("departments",),
-                     check=the_client_gave_up_on_the_held_request),
-    FullRefreshFault("truncated-json-with-200", mid_read(TICKETS_LIST, 200, body=b'{"data": [{"id": "1'),
-                     error_allowed=True),
+    FullRefreshFault(
+        "read-timeout-on-departments",
+        hold_departments,
+        streams=("departments",),
+        check=the_client_gave_up_on_the_held_request,
+    ),
+    FullRefreshFault(
+        "truncated-json-with-200", mid_read(TICKETS_LIST, 200, body=b'{"data": [{"id": "1'), error_allowed=True
+    ),
     FullRefreshFault("html-with-200", mid_read(TICKETS_LIST, 200, body=HTML), error_allowed=True),
     FullRefreshFault("204-in-the-middle-of-the-list", mid_read(TICKETS_LIST, 204), error_allowed=True),
 ]
@@ -285,12 +309,14 @@ def test_full_refresh_while_tickets_are_created_and_deleted_between_pages(sim):
 
 # ---- webhook incremental drain: fetch by id and the recycle bin ------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def drained(tmp_path_factory):
     """One rig for the module (faults are per request, the buffer's contents carry over): a small org, SQLite."""
     workdir = tmp_path_factory.mktemp("fault-matrix")
-    with ZohoDeskSimulator(seed=37, tickets=30, departments=3, products=1, contracts=1, contacts=4, accounts=2,
-                           agents=2) as simulator:
+    with ZohoDeskSimulator(
+        seed=37, tickets=30, departments=3, products=1, contracts=1, contacts=4, accounts=2, agents=2
+    ) as simulator:
         simulator.settings.tokens_per_refresh_window = 1000  # dozens of syncs share one refresh token here
         rig = WebhookRig(simulator, f"sqlite:///{workdir}/buffer.db", workdir)
         try:
@@ -366,8 +392,12 @@ def slim_ticket_event(rig: WebhookRig, subject: str) -> str:
     sim.update_ticket(ticket, subject=subject, status="On Hold")
     with sim.hub.cond:
         sim.hub.pending.clear()
-    event = {"eventType": "Ticket_Update", "orgId": sim.org_id, "eventTime": now_ms(),
-             "payload": {"id": ticket, "subject": subject}}
+    event = {
+        "eventType": "Ticket_Update",
+        "orgId": sim.org_id,
+        "eventTime": now_ms(),
+        "payload": {"id": ticket, "subject": subject},
+    }
     assert rig.post([event]).json() == {"stored": 1, "duplicates": 0}
     return ticket
 
@@ -409,11 +439,17 @@ def credits_spent(sim: ZohoDeskSimulator, path: str) -> None:
 DRAIN_FAULTS = [
     DrainFault("401-invalid-oauth", injected(401, "INVALID_OAUTH")),
     DrainFault("access-token-expired", lambda sim, path: sim.expire_access_tokens()),
-    DrainFault("429-too-many-requests-with-retry-after", injected(429, "TOO_MANY_REQUESTS", retry_after=1, times=2),
-               check=retry_after_was_honoured),
+    DrainFault(
+        "429-too-many-requests-with-retry-after",
+        injected(429, "TOO_MANY_REQUESTS", retry_after=1, times=2),
+        check=retry_after_was_honoured,
+    ),
     DrainFault("429-too-many-requests-without-retry-after", injected(429, "TOO_MANY_REQUESTS")),
-    DrainFault("429-threshold-exceeded-short-retry-after", injected(429, "THRESHOLD_EXCEEDED", retry_after=1),
-               check=retry_after_was_honoured),
+    DrainFault(
+        "429-threshold-exceeded-short-retry-after",
+        injected(429, "THRESHOLD_EXCEEDED", retry_after=1),
+        check=retry_after_was_honoured,
+    ),
     DrainFault("daily-credits-spent", credits_spent, error_allowed=True),
     DrainFault("5xx-burst", injected(500, times=3)),
     DrainFault("502-with-html-body", injected(502, body=HTML, times=2)),
@@ -423,9 +459,20 @@ DRAIN_FAULTS = [
     DrainFault("html-with-200", injected(200, body=HTML), error_allowed=True),
     DrainFault("204-instead-of-the-record", injected(204), error_allowed=True),
 ]
-RECYCLE_BIN_FAULTS = [f for f in DRAIN_FAULTS if f.name in {
-    "401-invalid-oauth", "429-too-many-requests-with-retry-after", "5xx-burst", "connection-reset", "read-timeout",
-    "truncated-json-with-200", "html-with-200"}]
+RECYCLE_BIN_FAULTS = [
+    f
+    for f in DRAIN_FAULTS
+    if f.name
+    in {
+        "401-invalid-oauth",
+        "429-too-many-requests-with-retry-after",
+        "5xx-burst",
+        "connection-reset",
+        "read-timeout",
+        "truncated-json-with-200",
+        "html-with-200",
+    }
+]
 
 
 @pytest.mark.parametrize("fault", as_params(DRAIN_FAULTS))

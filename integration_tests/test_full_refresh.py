@@ -13,7 +13,18 @@ from airbyte_cdk.test.entrypoint_wrapper import discover, read
 from source_zoho_desk.source import SourceZohoDesk
 
 STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields"]
-MODULES = ["tickets", "contacts", "accounts", "tasks", "calls", "events", "contracts", "products", "timeEntry", "agents"]
+MODULES = [
+    "tickets",
+    "contacts",
+    "accounts",
+    "tasks",
+    "calls",
+    "events",
+    "contracts",
+    "products",
+    "timeEntry",
+    "agents",
+]
 
 
 def read_all(config, streams=STREAMS):

@@ -26,17 +26,25 @@ def test_without_org_id_the_only_organization_is_used_and_named(simulator):
     assert not output.errors
     assert len(output.records) == len(simulator.store["departments"])
     name = simulator.store.organization.get("companyName")
-    assert any(m.log.message == f"No org_id in the config: using the only Zoho Desk organization of this account, "
-               f"{name} (org_id {simulator.org_id})." for m in output.logs)
+    assert any(
+        m.log.message == f"No org_id in the config: using the only Zoho Desk organization of this account, "
+        f"{name} (org_id {simulator.org_id})."
+        for m in output.logs
+    )
     desk_calls = [r for r in simulator.desk_requests() if r.path == "/api/v1/departments"]
     assert desk_calls and all(r.headers.get("orgId") == simulator.org_id for r in desk_calls)
 
 
-@pytest.mark.parametrize("organizations, expected", [
-    ([{"id": "111", "companyName": "Acme"}, {"id": "222", "companyName": "Acme EU"}],
-     "belongs to 2 Zoho Desk organizations (Acme (org_id 111); Acme EU (org_id 222)). Set 'org_id' to the one to read."),
-    ([], "belongs to no Zoho Desk organization"),
-])
+@pytest.mark.parametrize(
+    "organizations, expected",
+    [
+        (
+            [{"id": "111", "companyName": "Acme"}, {"id": "222", "companyName": "Acme EU"}],
+            "belongs to 2 Zoho Desk organizations (Acme (org_id 111); Acme EU (org_id 222)). Set 'org_id' to the one to read.",
+        ),
+        ([], "belongs to no Zoho Desk organization"),
+    ],
+)
 def test_without_org_id_several_or_no_organizations_are_a_clear_error(organizations, expected):
     config = ConnectorConfig({k: v for k, v in make_config().items() if k != "org_id"})
     with requests_mock.Mocker() as mocker:

@@ -43,7 +43,9 @@ def run(simulator, destination, state=None, **config):
     source_config = simulator.config(**config)
     catalog = CatalogBuilder().with_stream("tickets", SyncMode.incremental).build()
     states = _state_objects(state)
-    output = read(SourceZohoDesk(config=source_config, catalog=catalog, state=states), source_config, catalog, state=states)
+    output = read(
+        SourceZohoDesk(config=source_config, catalog=catalog, state=states), source_config, catalog, state=states
+    )
     assert not output.errors, [e.trace.error.message for e in output.errors]
     records = [m.record.data for m in output.records]
     destination.apply(records)
@@ -89,7 +91,9 @@ def test_a_later_poll_returns_exactly_the_changes_and_the_deletes(simulator):
     shared = iso_now()
     mass = [i for i in ids if i not in updated and i not in deleted][:150]
     for ticket_id in mass:
-        simulator.store["tickets"][ticket_id] = dict(simulator.store["tickets"][ticket_id], modifiedTime=shared, priority="High")
+        simulator.store["tickets"][ticket_id] = dict(
+            simulator.store["tickets"][ticket_id], modifiedTime=shared, priority="High"
+        )
     before = len(simulator.desk_requests())
 
     records, _, _ = run(simulator, destination, state)
@@ -105,12 +109,21 @@ def test_start_date_bounds_the_first_poll(simulator):
     times = sorted(t["modifiedTime"] for t in simulator.store["tickets"].values())
     start = times[len(times) // 2]
     records, _, _ = run(simulator, Destination(), start_date=start)
-    assert sorted(r["id"] for r in records) == sorted(i for i, t in simulator.store["tickets"].items() if t["modifiedTime"] >= start)
+    assert sorted(r["id"] for r in records) == sorted(
+        i for i, t in simulator.store["tickets"].items() if t["modifiedTime"] >= start
+    )
 
 
 def test_polling_after_webhook_syncs_ranks_above_every_webhook_cursor(simulator):
-    webhook_state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "tickets"}, "stream_state": {
-        "position": 5000, "covered_until": iso_now(), "cursor_offset": 10**13}}}]
+    webhook_state = [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "tickets"},
+                "stream_state": {"position": 5000, "covered_until": iso_now(), "cursor_offset": 10**13},
+            },
+        }
+    ]
     ticket_id = sorted(simulator.store["tickets"])[0]
     simulator.update_ticket(ticket_id, status="On Hold")
     records, state, _ = run(simulator, Destination(), webhook_state)

@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ---- the PyAirbyte side (runs in PyAirbyte's venv; imports nothing from this repository) -------------------------
 
+
 def run_pyairbyte(config_path: str, executable: str, result_path: str) -> None:
     os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry lookups
     os.environ.setdefault("DO_NOT_TRACK", "1")  # no telemetry
@@ -53,25 +54,31 @@ def run_pyairbyte(config_path: str, executable: str, result_path: str) -> None:
         Path(config_path).write_text(json.dumps(new_config))
         source.set_config(new_config)
 
-    source = ab.get_source("source-zoho-desk", local_executable=executable, config=config,
-                           config_change_callback=keep_new_config)
+    source = ab.get_source(
+        "source-zoho-desk", local_executable=executable, config=config, config_change_callback=keep_new_config
+    )
     source.check()
     source.select_all_streams()
     result = source.read()  # into the default DuckDB cache, under $AIRBYTE_CACHE_ROOT
     counts = {name: len(dataset) for name, dataset in result.streams.items()}
     cache = ab.get_default_cache()
-    Path(result_path).write_text(json.dumps({
-        "airbyte_version": version("airbyte"),
-        "airbyte_cdk_version_in_pyairbyte_venv": version("airbyte-cdk"),
-        "streams": sorted(source.get_selected_streams()),
-        "counts": counts,
-        "processed_records": result.processed_records,
-        "cache_db": str(cache.db_path),
-        "seconds": round(time.monotonic() - started, 1),
-    }))
+    Path(result_path).write_text(
+        json.dumps(
+            {
+                "airbyte_version": version("airbyte"),
+                "airbyte_cdk_version_in_pyairbyte_venv": version("airbyte-cdk"),
+                "streams": sorted(source.get_selected_streams()),
+                "counts": counts,
+                "processed_records": result.processed_records,
+                "cache_db": str(cache.db_path),
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+    )
 
 
 # ---- the pytest side (runs in the connector's venv) --------------------------------------------------------------
+
 
 def _pyairbyte_python() -> Optional[str]:
     candidates = [os.environ.get("PYAIRBYTE_PYTHON"), str(REPO / ".venv-pyairbyte" / "bin" / "python")]
@@ -104,16 +111,25 @@ def test_pyairbyte_reads_every_stream(simulator, tmp_path, auth):
     if executable is None:
         pytest.skip("the console script source-zoho-desk is not installed (pip install -e . in the connector's venv)")
     if python != sys.executable:
-        probe = subprocess.run([python, "-c", "import airbyte"], capture_output=True, text=True, timeout=300,
-                               env={**os.environ, "DO_NOT_TRACK": "1", "AIRBYTE_OFFLINE_MODE": "1"})
+        probe = subprocess.run(
+            [python, "-c", "import airbyte"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "DO_NOT_TRACK": "1", "AIRBYTE_OFFLINE_MODE": "1"},
+        )
         if probe.returncode != 0:
             pytest.skip(f"{python} cannot import PyAirbyte: {probe.stderr.strip().splitlines()[-1:]}")
 
     config_path, result_path = tmp_path / "config.json", tmp_path / "result.json"
     config = simulator.config()
     if auth == "grant_code":
-        config["credentials"] = {"auth_type": "grant_code", "client_id": simulator.client_id,
-                                 "client_secret": simulator.client_secret, "grant_code": simulator.grant_code()}
+        config["credentials"] = {
+            "auth_type": "grant_code",
+            "client_id": simulator.client_id,
+            "client_secret": simulator.client_secret,
+            "grant_code": simulator.grant_code(),
+        }
     config_path.write_text(json.dumps(config))
     env = {
         **os.environ,
@@ -124,15 +140,28 @@ def test_pyairbyte_reads_every_stream(simulator, tmp_path, auth):
     }
     env.pop("PYTHONPATH", None)  # PyAirbyte's venv must not see the connector's packages
     completed = subprocess.run(
-        [python, str(Path(__file__).resolve()), "--config", str(config_path), "--executable", executable,
-         "--result", str(result_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+        [
+            python,
+            str(Path(__file__).resolve()),
+            "--config",
+            str(config_path),
+            "--executable",
+            executable,
+            "--result",
+            str(result_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert completed.returncode == 0, (completed.stdout[-4000:], completed.stderr[-4000:])
     result = json.loads(result_path.read_text())
     print(json.dumps(result, indent=2))  # shown with pytest -s: versions, counts, time
 
-    from integration_tests.test_streams import ALL_STREAMS as STREAMS, expected_counts
+    from integration_tests.test_streams import ALL_STREAMS as STREAMS
+    from integration_tests.test_streams import expected_counts
 
     store = simulator.store
     expected = expected_counts(simulator)  # every stream's count in the simulator's store (test_streams.py)

@@ -92,18 +92,21 @@ def test_the_plugin_fails_each_test_that_leaks_a_secret_and_passes_the_one_that_
 
 def test_the_failure_report_never_shows_the_secret(pytester):
     pytester.makepyfile(test_leaky=LEAKY_TESTS)
-    result = pytester.runpytest("-p", "integration_tests.secret_scan", "-p", "no:cacheprovider", "-k",
-                                "declared_buffer_password")
+    result = pytester.runpytest(
+        "-p", "integration_tests.secret_scan", "-p", "no:cacheprovider", "-k", "declared_buffer_password"
+    )
     result.assert_outcomes(failed=1)
     report = "\n".join(line for line in result.stdout.lines if "secret scan" in line or "leaked into" in line)
     assert "leaked into" in report and "hunter2-buffer-password" not in report
 
 
 def test_a_test_without_the_simulator_or_a_receiver_is_not_scanned(pytester):
-    pytester.makepyfile(test_plain='''
+    pytester.makepyfile(
+        test_plain="""
         def test_prints_something_token_like():
             print("1000." + "a" * 32 + "." + "b" * 32)
-    ''')
+    """
+    )
     result = pytester.runpytest("-p", "integration_tests.secret_scan", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
@@ -116,4 +119,4 @@ def section_of(output: str, title: str) -> str:
     if start < 0:
         return output
     end = output.find("\n____", start + 10)
-    return output[start:end if end > 0 else len(output)]
+    return output[start : end if end > 0 else len(output)]

@@ -101,10 +101,12 @@ def receiver():
 
 
 def create_webhook(sim, url, subscriptions, token=None):
-    return requests.post(sim.desk_base_url + "/webhooks", timeout=10,
-                         headers={"Authorization": f"Zoho-oauthtoken {token or sim.access_token()}",
-                                  "orgId": sim.org_id},
-                         json={"url": url, "subscriptions": subscriptions, "name": "test"})
+    return requests.post(
+        sim.desk_base_url + "/webhooks",
+        timeout=10,
+        headers={"Authorization": f"Zoho-oauthtoken {token or sim.access_token()}", "orgId": sim.org_id},
+        json={"url": url, "subscriptions": subscriptions, "name": "test"},
+    )
 
 
 # --- OAuth ------------------------------------------------------------------------------------------------------------
@@ -120,18 +122,21 @@ def test_code_exchange_is_single_use_and_expires(sim):
     sim.advance_time(sim.settings.code_ttl + 1)
     assert token_call(sim, grant_type="authorization_code", code=late, **creds) == {"error": "invalid_code"}
     wrong = dict(creds, client_secret="nope")
-    assert token_call(sim, grant_type="authorization_code", code=sim.grant_code(), **wrong) == \
-        {"error": "invalid_client"}
+    assert token_call(sim, grant_type="authorization_code", code=sim.grant_code(), **wrong) == {
+        "error": "invalid_client"
+    }
     # parameters in the query string work too; the refresh token from the exchange is usable
-    r = requests.post(sim.accounts_base_url + "/oauth/v2/token", timeout=10,
-                      params=dict(grant_type="refresh_token", refresh_token=body["refresh_token"], **creds))
+    r = requests.post(
+        sim.accounts_base_url + "/oauth/v2/token",
+        timeout=10,
+        params=dict(grant_type="refresh_token", refresh_token=body["refresh_token"], **creds),
+    )
     assert "access_token" in r.json() and "refresh_token" not in r.json()
 
 
 def test_ten_tokens_per_refresh_token_window(sim):
     rt = sim.refresh_token()
-    creds = dict(grant_type="refresh_token", refresh_token=rt, client_id=sim.client_id,
-                 client_secret=sim.client_secret)
+    creds = dict(grant_type="refresh_token", refresh_token=rt, client_id=sim.client_id, client_secret=sim.client_secret)
     for _ in range(10):
         assert "access_token" in token_call(sim, **creds)
     denied = token_call(sim, **creds)
@@ -157,11 +162,12 @@ def test_header_checks(sim):
     tok = sim.access_token()
     url = sim.desk_base_url + "/tickets"
     r = requests.get(url, headers={"orgId": sim.org_id})
-    assert r.status_code == 401 and r.json() == {"errorCode": "INVALID_OAUTH",
-                                                 "message": "The OAuth Token you provided is invalid."}
+    assert r.status_code == 401 and r.json() == {
+        "errorCode": "INVALID_OAUTH",
+        "message": "The OAuth Token you provided is invalid.",
+    }
     assert requests.get(url, headers={"Authorization": f"Bearer {tok}", "orgId": sim.org_id}).status_code == 401
-    assert requests.get(url, headers={"Authorization": "Zoho-oauthtoken junk", "orgId": sim.org_id}
-                        ).status_code == 401
+    assert requests.get(url, headers={"Authorization": "Zoho-oauthtoken junk", "orgId": sim.org_id}).status_code == 401
     r = desk(sim, "/tickets", token=tok, org=False)
     assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_DATA"
     r = requests.get(url, headers={"Authorization": f"Zoho-oauthtoken {tok}", "orgId": "123"})
@@ -246,11 +252,20 @@ def test_empty_page_is_204_with_empty_body(sim):
     assert r.status_code == 204 and r.content == b""
 
 
-@pytest.mark.parametrize("path,limit,ok", [
-    ("/tickets", 100, True), ("/tickets", 101, False), ("/tickets", 0, False),
-    ("/departments", 200, True), ("/departments", 201, False), ("/products", 101, False),
-    ("/contracts", 100, True), ("/tickets/search", 101, False), ("/recycleBin", 101, False),
-])
+@pytest.mark.parametrize(
+    "path,limit,ok",
+    [
+        ("/tickets", 100, True),
+        ("/tickets", 101, False),
+        ("/tickets", 0, False),
+        ("/departments", 200, True),
+        ("/departments", 201, False),
+        ("/products", 101, False),
+        ("/contracts", 100, True),
+        ("/tickets/search", 101, False),
+        ("/recycleBin", 101, False),
+    ],
+)
 def test_limit_range(sim, path, limit, ok):
     r = desk(sim, path, limit=limit)
     if ok:
@@ -339,8 +354,15 @@ def test_search_by_modified_time(sim):
     expected = sorted(t["id"] for t in sim.store["tickets"].values() if lo <= t["modifiedTime"] <= hi)
     got, start = [], 0
     while True:
-        r = desk(sim, "/tickets/search", token=tok, modifiedTimeRange=f"{lo},{hi}", sortBy="modifiedTime",
-                 limit=100, **{"from": start})
+        r = desk(
+            sim,
+            "/tickets/search",
+            token=tok,
+            modifiedTimeRange=f"{lo},{hi}",
+            sortBy="modifiedTime",
+            limit=100,
+            **{"from": start},
+        )
         if r.status_code == 204:
             break
         data = r.json()["data"]
@@ -375,8 +397,10 @@ def test_organization_fields(sim):
         assert r.status_code == 200
         fields = r.json()["data"]
         all_ids += [f["id"] for f in fields]
-        assert all({"id", "apiName", "displayLabel", "type", "isCustomField", "isMandatory", "maxLength"} <= set(f)
-                   for f in fields)
+        assert all(
+            {"id", "apiName", "displayLabel", "type", "isCustomField", "isMandatory", "maxLength"} <= set(f)
+            for f in fields
+        )
     assert len(all_ids) == len(set(all_ids))
     tfields = desk(sim, "/organizationFields", token=tok, module="tickets").json()["data"]
     custom = {f["apiName"]: f["type"] for f in tfields if f["isCustomField"]}
@@ -391,7 +415,7 @@ def test_seeded_data_is_deterministic_and_well_formed():
     assert a.org_id == b.org_id and a.client_id == b.client_id
     assert ZohoDeskSimulator(seed=12).org_id != a.org_id
     tickets = list(a.store["tickets"].values())
-    assert all(int(t["id"]) > 2 ** 53 and 16 <= len(t["id"]) <= 19 for t in tickets)
+    assert all(int(t["id"]) > 2**53 and 16 <= len(t["id"]) <= 19 for t in tickets)
     assert [t["createdTime"] for t in tickets] == sorted(t["createdTime"] for t in tickets)
     assert len({t["createdTime"] for t in tickets}) == len(tickets)
     assert [int(t["id"]) for t in tickets] == sorted(int(t["id"]) for t in tickets)
@@ -420,8 +444,9 @@ def test_webhook_create_requires_validation(sim, receiver):
 
 def test_signed_delivery_verified_with_jwks(sim, receiver):
     sim.settings.auto_deliver = False
-    hook = create_webhook(sim, receiver.url, {"Ticket_Add": None, "Ticket_Update": {"includePrevState": True},
-                                              "Ticket_Delete": None}).json()
+    hook = create_webhook(
+        sim, receiver.url, {"Ticket_Add": None, "Ticket_Update": {"includePrevState": True}, "Ticket_Delete": None}
+    ).json()
     tid = next(iter(sim.store["tickets"]))
     old_status = sim.store["tickets"][tid]["status"]
     before = sim.store["tickets"][tid]["modifiedTime"]
@@ -442,8 +467,9 @@ def test_signed_delivery_verified_with_jwks(sim, receiver):
     headers = [c[2] for c in receiver.calls if c[0] == "POST" and c[3] not in (b"[]",)]
     token = headers[0]["X-ZDesk-JWT"]
     key = jwt.PyJWKClient(sim.jwks_url).get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=f"webhookId:{hook['id']}",
-                        issuer=f"orgId:{sim.org_id}")
+    claims = jwt.decode(
+        token, key.key, algorithms=["RS256"], audience=f"webhookId:{hook['id']}", issuer=f"orgId:{sim.org_id}"
+    )
     assert claims["exp"] - claims["iat"] == 300 and jwt.get_unverified_header(token)["kid"]
 
 
@@ -482,8 +508,24 @@ def test_delivery_faults(sim, receiver):
 
 
 def test_cli_prints_config():
-    proc = subprocess.Popen([sys.executable, "-m", "integration_tests.simulator", "--tickets", "5", "--calls", "3",
-                             "--events", "2", "--articles", "4"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "integration_tests.simulator",
+            "--tickets",
+            "5",
+            "--calls",
+            "3",
+            "--events",
+            "2",
+            "--articles",
+            "4",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []  # read on a daemon thread: a simulator that never prints fails the test instead of hanging it
         reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
@@ -493,11 +535,18 @@ def test_cli_prints_config():
         info = json.loads(lines[0])
         assert {"base_url", "desk_base_url", "accounts_base_url", "jwks_url", "org_id", "config"} <= set(info)
         creds = info["config"]["credentials"]
-        tok = token_call(type("S", (), {"accounts_base_url": info["accounts_base_url"]}),
-                         grant_type="refresh_token", refresh_token=creds["refresh_token"],
-                         client_id=creds["client_id"], client_secret=creds["client_secret"])["access_token"]
-        r = requests.get(info["desk_base_url"] + "/ticketsCount", timeout=30,
-                         headers={"Authorization": f"Zoho-oauthtoken {tok}", "orgId": info["org_id"]})
+        tok = token_call(
+            type("S", (), {"accounts_base_url": info["accounts_base_url"]}),
+            grant_type="refresh_token",
+            refresh_token=creds["refresh_token"],
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+        )["access_token"]
+        r = requests.get(
+            info["desk_base_url"] + "/ticketsCount",
+            timeout=30,
+            headers={"Authorization": f"Zoho-oauthtoken {tok}", "orgId": info["org_id"]},
+        )
         assert r.json() == {"count": "5"}
     finally:
         proc.terminate()
@@ -521,9 +570,16 @@ def test_uncertain_event_switches(sim, receiver):
 
 def test_inject_on_token_endpoint(sim):
     sim.inject("/oauth/v2/token", 503)
-    r = requests.post(sim.accounts_base_url + "/oauth/v2/token", timeout=10,
-                      data={"grant_type": "refresh_token", "refresh_token": sim.refresh_token(),
-                            "client_id": sim.client_id, "client_secret": sim.client_secret})
+    r = requests.post(
+        sim.accounts_base_url + "/oauth/v2/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": sim.refresh_token(),
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+        },
+    )
     assert r.status_code == 503
     assert sim.tokens_minted() == 0
 
@@ -535,9 +591,17 @@ def first(sim, module):
 
 def busiest_ticket(sim):
     """A ticket with threads, comments, attachments, time entries and tags to list."""
-    return max(sim.store["tickets"].values(), key=lambda t: sum(
-        min(int(t[k]), 1) for k in ("threadCount", "commentCount", "attachmentCount", "timeEntryCount", "tagCount")
-    ) * 100 + int(t["threadCount"]))
+    return max(
+        sim.store["tickets"].values(),
+        key=lambda t: (
+            sum(
+                min(int(t[k]), 1)
+                for k in ("threadCount", "commentCount", "attachmentCount", "timeEntryCount", "tagCount")
+            )
+            * 100
+            + int(t["threadCount"])
+        ),
+    )
 
 
 # (path with {ticket}/{dept}/{team} placeholders, extra params, envelope, maximum limit or None when not paged,
@@ -601,7 +665,7 @@ def test_new_lists_shape_paging_and_ranges(sim, path, params, envelope, max_limi
     walked = []
     for start in range(base, base + min(len(whole), 12)):
         walked += desk(sim, path, token=tok, limit=1, **{"from": start}, **params).json()[envelope]
-    assert [w["id"] for w in walked] == [w["id"] for w in whole[:len(walked)]]
+    assert [w["id"] for w in walked] == [w["id"] for w in whole[: len(walked)]]
     if len(whole) < max_limit:
         assert desk(sim, path, token=tok, limit=1, **{"from": base + len(whole)}, **params).status_code == 204
 
@@ -633,8 +697,12 @@ def test_new_list_scopes(sim):
     # the other reading of the OAS security blocks: every scope of a block required [U]
     sim.settings.scope_list_semantics = "all"
     assert desk(sim, "/teams", token=basic).status_code == 403
-    assert desk(sim, "/teams", token=sim.access_token(
-        scopes="Desk.basic.READ,Desk.settings.READ,Desk.teams.READ")).status_code == 200
+    assert (
+        desk(
+            sim, "/teams", token=sim.access_token(scopes="Desk.basic.READ,Desk.settings.READ,Desk.teams.READ")
+        ).status_code
+        == 200
+    )
     assert desk(sim, "/businessHours", token=settings_only).status_code == 200  # its second block is settings alone
     with pytest.raises(ValueError):
         sim.access_token(scopes="Desk.activities.widgets.READ")
@@ -644,16 +712,30 @@ def test_teams_members_roles_profiles_skills(sim):
     tok = sim.access_token()
     teams = desk(sim, "/teams", token=tok).json()["teams"]  # limit 0, the default, lists every team
     assert len(teams) == len(sim.store["teams"])
-    assert all({"id", "name", "departmentId", "roles", "agents", "derivedAgents", "subTeams", "logoUrl",
-                "rolesWithSubordinates"} <= set(t) for t in teams)
+    assert all(
+        {
+            "id",
+            "name",
+            "departmentId",
+            "roles",
+            "agents",
+            "derivedAgents",
+            "subTeams",
+            "logoUrl",
+            "rolesWithSubordinates",
+        }
+        <= set(t)
+        for t in teams
+    )
     team = next(t for t in teams if t["derivedAgents"])
     members = desk(sim, f"/teams/{team['id']}/members", token=tok, include="role,profile").json()["members"]
     assert [m["id"] for m in members] == team["derivedAgents"]
     assert all(m["role"]["id"] == m["roleId"] and m["profile"]["id"] == m["profileId"] for m in members)
     roles = desk(sim, "/roles", token=tok, limit=0).json()["data"]  # 0: all
     assert len(roles) == 6 and {r["id"] for r in roles} >= {a["roleId"] for a in sim.store["agents"].values()}
-    assert desk(sim, "/roles", token=tok, isVisible="false", limit=50).json()["data"] == \
-        [r for r in roles if not r["isVisible"]]
+    assert desk(sim, "/roles", token=tok, isVisible="false", limit=50).json()["data"] == [
+        r for r in roles if not r["isVisible"]
+    ]
     assert len(desk(sim, "/profiles", token=tok, searchStr="agent").json()["data"]) == 3
     plain = desk(sim, "/profiles", token=tok).json()["data"]
     assert all(set(p) == {"id", "name"} for p in plain)
@@ -664,8 +746,9 @@ def test_teams_members_roles_profiles_skills(sim):
     assert r.status_code == 422 and r.json()["errors"][0]["errorType"] == "missing"
     dept = first(sim, "departments")["id"]
     skills = desk(sim, "/skills", token=tok, departmentId=dept).json()["data"]
-    assert skills and all(s["departmentId"] == dept and s["skillType"]["skillTypeId"] == s["skillTypeId"]
-                          for s in skills)
+    assert skills and all(
+        s["departmentId"] == dept and s["skillType"]["skillTypeId"] == s["skillTypeId"] for s in skills
+    )
     agents = desk(sim, "/agents", token=tok, include="role,profile", sortOrder="desc", limit=200).json()["data"]
     assert [a["name"] for a in agents] == sorted((a["name"] for a in agents), key=str.lower, reverse=True)
     assert all(a["role"]["id"] == a["roleId"] and "cf" in a and "rolePermissionType" in a for a in agents)
@@ -682,14 +765,16 @@ def test_setup_lists(sim):
     assert [lay["id"] for lay in task_layout] == [first(sim, "tasks")["layoutId"]]
     hours = desk(sim, "/businessHours", token=tok).json()["data"]
     assert any(h["associatedHolidayList"] for h in hours)
-    bare = requests.get(sim.desk_base_url + "/businessHours", timeout=10, headers={
-        "Authorization": f"Zoho-oauthtoken {tok}", "orgId": sim.org_id, "exclude_holiday_list": "true"}).json()
+    bare = requests.get(
+        sim.desk_base_url + "/businessHours",
+        timeout=10,
+        headers={"Authorization": f"Zoho-oauthtoken {tok}", "orgId": sim.org_id, "exclude_holiday_list": "true"},
+    ).json()
     assert all("associatedHolidayList" not in h for h in bare["data"])
     holidays = desk(sim, "/holidayList", token=tok).json()["data"]
     assert holidays and all("holidays" not in h for h in holidays)
     assert desk(sim, f"/holidayList/{holidays[0]['id']}", token=tok).json()["holidays"]
-    assert [h["status"] for h in desk(sim, "/holidayList", token=tok, status="INACTIVE").json()["data"]] == \
-        ["INACTIVE"]
+    assert [h["status"] for h in desk(sim, "/holidayList", token=tok, status="INACTIVE").json()["data"]] == ["INACTIVE"]
     dept = first(sim, "departments")
     plans = desk(sim, "/supportPlans", token=tok, departmentId=dept["id"]).json()["data"]
     assert len(plans) == 2 and all(p["department"] == {"id": dept["id"], "name": dept["name"]} for p in plans)
@@ -706,9 +791,13 @@ def test_ticket_children_follow_the_counters(sim):
     ids = set()
     for ticket in tickets:
         tid = ticket["id"]
-        for path, counter in (("threads", "threadCount"), ("comments", "commentCount"),
-                              ("attachments", "attachmentCount"), ("timeEntry", "timeEntryCount"),
-                              ("tags", "tagCount")):
+        for path, counter in (
+            ("threads", "threadCount"),
+            ("comments", "commentCount"),
+            ("attachments", "attachmentCount"),
+            ("timeEntry", "timeEntryCount"),
+            ("tags", "tagCount"),
+        ):
             r = desk(sim, f"/tickets/{tid}/{path}", token=tok, **({} if path == "tags" else {"limit": 100}))
             rows = r.json()["data"] if r.status_code == 200 else []
             assert r.status_code in (200, 204) and len(rows) == int(ticket[counter]), (path, tid)
@@ -717,30 +806,59 @@ def test_ticket_children_follow_the_counters(sim):
                 if stamp:
                     assert ticket["createdTime"] <= stamp <= ticket["modifiedTime"]
                 if path != "tags":
-                    assert row["id"] not in ids and int(row["id"]) > 2 ** 53
+                    assert row["id"] not in ids and int(row["id"]) > 2**53
                     ids.add(row["id"])
     ticket = busiest_ticket(sim)
     threads = desk(sim, f"/tickets/{ticket['id']}/threads", token=tok).json()["data"]
     assert [t["createdTime"] for t in threads] == sorted((t["createdTime"] for t in threads), reverse=True)
     assert threads[-1]["isDescriptionThread"] and threads[-1]["direction"] == "in"
-    assert all("content" not in t and t["summary"] is not None and isinstance(t["attachmentCount"], str)
-               for t in threads)
-    assert {"id", "channel", "direction", "status", "visibility", "author", "createdTime", "contentType",
-            "hasAttach", "fromEmailAddress", "respondedIn"} <= set(threads[0])
+    assert all(
+        "content" not in t and t["summary"] is not None and isinstance(t["attachmentCount"], str) for t in threads
+    )
+    assert {
+        "id",
+        "channel",
+        "direction",
+        "status",
+        "visibility",
+        "author",
+        "createdTime",
+        "contentType",
+        "hasAttach",
+        "fromEmailAddress",
+        "respondedIn",
+    } <= set(threads[0])
     detail = desk(sim, f"/tickets/{ticket['id']}/threads/{threads[0]['id']}", token=tok, include="plainText").json()
     assert detail["content"] and detail["plainText"] == threads[0]["summary"]
     ascending = desk(sim, f"/tickets/{ticket['id']}/threads", token=tok, sortBy="sendDateTime").json()["data"]
     assert ascending == threads[::-1]
     comments = desk(sim, f"/tickets/{ticket['id']}/comments", token=tok).json()["data"]
     assert [c["commentedTime"] for c in comments] == sorted(c["commentedTime"] for c in comments)
-    assert all({"id", "content", "contentType", "isPublic", "commenterId", "commenter", "commentedTime",
-                "modifiedTime", "attachments"} <= set(c) and "mention" not in c for c in comments)
-    assert all("mention" in c for c in desk(sim, f"/tickets/{ticket['id']}/comments", token=tok,
-                                            include="mentions").json()["data"])
+    assert all(
+        {
+            "id",
+            "content",
+            "contentType",
+            "isPublic",
+            "commenterId",
+            "commenter",
+            "commentedTime",
+            "modifiedTime",
+            "attachments",
+        }
+        <= set(c)
+        and "mention" not in c
+        for c in comments
+    )
+    assert all(
+        "mention" in c
+        for c in desk(sim, f"/tickets/{ticket['id']}/comments", token=tok, include="mentions").json()["data"]
+    )
     assert desk(sim, f"/tickets/{ticket['id']}/comments", token=tok, limit=101).status_code == 422
     attachments = desk(sim, f"/tickets/{ticket['id']}/attachments", token=tok, include="creator").json()["data"]
-    assert all({"id", "name", "size", "creatorId", "createdTime", "isPublic", "href", "creator"} <= set(a)
-               for a in attachments)
+    assert all(
+        {"id", "name", "size", "creatorId", "createdTime", "isPublic", "href", "creator"} <= set(a) for a in attachments
+    )
     assert desk(sim, "/tickets/1892000000000000001/threads", token=tok).status_code == 404
     trashed = next(iter(sim.store.trash))
     assert desk(sim, f"/tickets/{trashed}/comments", token=tok).status_code == 404
@@ -764,11 +882,14 @@ def test_time_entries(sim):
     assert len(entries) == int(ticket["timeEntryCount"]) >= 2
     assert [e["executedTime"] for e in entries] == sorted(e["executedTime"] for e in entries)
     desc = desk(sim, path, token=tok, orderBy="DESC").json()["data"]
-    assert [e["id"] for e in desc] == [e["id"] for e in sorted(entries, key=lambda e: e["executedTime"],
-                                                                 reverse=True)]
+    assert [e["id"] for e in desc] == [e["id"] for e in sorted(entries, key=lambda e: e["executedTime"], reverse=True)]
     for e in entries:
-        assert e["parent"] == {"id": ticket["id"], "ticketNumber": ticket["ticketNumber"],
-                               "subject": ticket["subject"], "type": "TICKETS"}
+        assert e["parent"] == {
+            "id": ticket["id"],
+            "ticketNumber": ticket["ticketNumber"],
+            "subject": ticket["subject"],
+            "type": "TICKETS",
+        }
         assert isinstance(e["hoursSpent"], str) and isinstance(e["isBillable"], bool) and e["isTrashed"] == "false"
         assert e["owner"]["id"] == e["ownerId"]
     custom = {f["apiName"] for f in sim.store.fields["timeEntry"] if f["isCustomField"]}
@@ -777,8 +898,9 @@ def test_time_entries(sim):
     r = desk(sim, path, token=tok, modifiedTimeRange=f"{latest},{latest}")
     assert {e["id"] for e in r.json()["data"]} == {e["id"] for e in entries if e["modifiedTime"] == latest}
     billable = desk(sim, path, token=tok, billStatus="billable")
-    assert [e["id"] for e in (billable.json()["data"] if billable.status_code == 200 else [])] == \
-        [e["id"] for e in entries if e["isBillable"]]
+    assert [e["id"] for e in (billable.json()["data"] if billable.status_code == 200 else [])] == [
+        e["id"] for e in entries if e["isBillable"]
+    ]
     assert desk(sim, path, token=tok, module="tasks").status_code == 204
     assert desk(sim, path, token=tok, orderBy="sideways").status_code == 422
 
@@ -786,8 +908,7 @@ def test_time_entries(sim):
 def test_tasks_calls_events_and_ticket_activities(sim):
     tok = sim.access_token()
     for ticket in list(sim.store["tickets"].values())[:40]:
-        assert sum(1 for t in sim.store["tasks"].values() if t["ticketId"] == ticket["id"]) == \
-            int(ticket["taskCount"])
+        assert sum(1 for t in sim.store["tasks"].values() if t["ticketId"] == ticket["id"]) == int(ticket["taskCount"])
     calls = desk(sim, "/calls", token=tok, limit=100, sortBy="startTime").json()["data"]
     assert len(calls) == len(sim.store["calls"]) == 78  # 80 made, 2 already in the recycle bin
     assert [c["startTime"] for c in calls] == sorted(c["startTime"] for c in calls)
@@ -805,13 +926,17 @@ def test_tasks_calls_events_and_ticket_activities(sim):
     assert desk(sim, "/calls", token=tok, startTime="Someday").status_code == 422
     events = desk(sim, "/events", token=tok, limit=100).json()["data"]
     assert len(events) == 39
-    ticket = next(t for t in sim.store["tickets"].values() if int(t["taskCount"]) and any(
-        c["ticketId"] == t["id"] for c in sim.store["calls"].values()))
+    ticket = next(
+        t
+        for t in sim.store["tickets"].values()
+        if int(t["taskCount"]) and any(c["ticketId"] == t["id"] for c in sim.store["calls"].values())
+    )
     acts = desk(sim, f"/tickets/{ticket['id']}/activities", token=tok, include="contacts").json()["data"]
     kinds = {a["activityType"] for a in acts}
     assert {"Tasks", "Calls"} <= kinds
-    expected = sum(1 for m in ("tasks", "calls", "events") for r in sim.store[m].values()
-                   if r["ticketId"] == ticket["id"])
+    expected = sum(
+        1 for m in ("tasks", "calls", "events") for r in sim.store[m].values() if r["ticketId"] == ticket["id"]
+    )
     assert len(acts) == expected
     by_time = desk(sim, f"/tickets/{ticket['id']}/activities", token=tok, sortBy="-activityTime").json()["data"]
     assert [a["activityTime"] for a in by_time] == sorted((a["activityTime"] for a in acts), reverse=True)
@@ -833,12 +958,14 @@ def test_contact_phones_come_in_real_world_formats(sim):
 # --- fields= and include= on lists, and the switches for what the docs leave open -------------------------------------
 def test_fields_and_include_on_lists(sim):
     tok = sim.access_token()
-    for path, names, module in (("/products", "productName,modifiedTime,cf_warranty_months,layoutId", "products"),
-                                ("/contracts", "contractName,modifiedTime,cf_renewal_type", "contracts"),
-                                ("/contacts", "lastName,modifiedTime,photoURL,webUrl,cf_contact_tier", "contacts"),
-                                ("/accounts", "accountName,modifiedTime,cf_segment", "accounts"),
-                                ("/tasks", "subject,modifiedTime,cf_effort_hours,cf_effort_days", "tasks"),
-                                ("/calls", "subject,direction,cf_call_outcome", "calls")):
+    for path, names, module in (
+        ("/products", "productName,modifiedTime,cf_warranty_months,layoutId", "products"),
+        ("/contracts", "contractName,modifiedTime,cf_renewal_type", "contracts"),
+        ("/contacts", "lastName,modifiedTime,photoURL,webUrl,cf_contact_tier", "contacts"),
+        ("/accounts", "accountName,modifiedTime,cf_segment", "accounts"),
+        ("/tasks", "subject,modifiedTime,cf_effort_hours,cf_effort_days", "tasks"),
+        ("/calls", "subject,direction,cf_call_outcome", "calls"),
+    ):
         rows = desk(sim, path, token=tok, fields=names, limit=50).json()["data"]
         standard = [n for n in names.split(",") if not n.startswith("cf_")]
         custom = [n for n in names.split(",") if n.startswith("cf_")]
@@ -859,8 +986,9 @@ def test_fields_and_include_on_lists(sim):
     assert any(r["account"] for r in row) and all(set(r) == {"id", "lastName", "account"} for r in row)
     r = desk(sim, "/accounts", token=tok, include="owner")  # Account.json has no include on the list
     assert r.status_code == 422 and r.json()["errorCode"] == "INVALID_DATA"
-    prices = [float(p["unitPrice"]) for p in desk(sim, "/products", token=tok, sortBy="-unitPrice",
-                                                  limit=100).json()["data"]]
+    prices = [
+        float(p["unitPrice"]) for p in desk(sim, "/products", token=tok, sortBy="-unitPrice", limit=100).json()["data"]
+    ]
     assert prices == sorted(prices, reverse=True)
 
 
@@ -891,8 +1019,7 @@ def test_recycle_bin_filters_and_type_switch(sim):
     by_id = desk(sim, "/recycleBin", token=tok, moduleId=sim.store.modules["calls"]).json()["data"]
     assert {e["type"] for e in by_id} == {"Calls"} and len(by_id) == 2
     named = desk(sim, "/recycleBin", token=tok, sortBy="name", include="deletedBy,department", limit=100).json()
-    assert [e["displayName"].lower() for e in named["data"]] == sorted(e["displayName"].lower()
-                                                                       for e in everything)
+    assert [e["displayName"].lower() for e in named["data"]] == sorted(e["displayName"].lower() for e in everything)
     assert all(e["deletedBy"]["id"] == e["deletedById"] for e in named["data"])
     assert desk(sim, "/recycleBin", token=tok, moduleId="123").status_code == 422
     sim.settings.recycle_bin_type_format = "list"
@@ -912,13 +1039,20 @@ def test_credit_cost_table(sim):
     assert desk(sim, "/tickets/search", token=tok, **{"from": 900}).headers["X-Rate-Limit-Request-Weight-v3"] == "5"
     assert desk(sim, "/tasks", token=tok).headers["X-Rate-Limit-Request-Weight-v3"] == "3"
     assert desk(sim, "/tickets", token=tok, **{"from": 2000}).headers["X-Rate-Limit-Request-Weight-v3"] == "5"
-    assert desk(sim, f"/tasks/{first(sim, 'tasks')['id']}", token=tok).headers[
-        "X-Rate-Limit-Request-Weight-v3"] == "1"
+    assert desk(sim, f"/tasks/{first(sim, 'tasks')['id']}", token=tok).headers["X-Rate-Limit-Request-Weight-v3"] == "1"
 
 
 # --- /search --------------------------------------------------------------------------------------------------------
-SEARCHES = [("contacts", "contacts"), ("accounts", "accounts"), ("tasks", "tasks"), ("calls", "calls"),
-            ("events", "events"), ("products", "products"), ("articles", "articles"), ("tickets", "tickets")]
+SEARCHES = [
+    ("contacts", "contacts"),
+    ("accounts", "accounts"),
+    ("tasks", "tasks"),
+    ("calls", "calls"),
+    ("events", "events"),
+    ("products", "products"),
+    ("articles", "articles"),
+    ("tickets", "tickets"),
+]
 
 
 @pytest.mark.parametrize("path,module", SEARCHES)
@@ -929,8 +1063,15 @@ def test_search_by_modified_time_window(sim, path, module):
     expected = [r for r in sim.store[module].values() if lo <= r["modifiedTime"] <= hi]
     got, start = [], 0
     while True:
-        r = desk(sim, f"/{path}/search", token=tok, modifiedTimeRange=f"{lo},{hi}", sortBy="modifiedTime",
-                 limit=100, **{"from": start})
+        r = desk(
+            sim,
+            f"/{path}/search",
+            token=tok,
+            modifiedTimeRange=f"{lo},{hi}",
+            sortBy="modifiedTime",
+            limit=100,
+            **{"from": start},
+        )
         if r.status_code == 204:
             break
         body = r.json()
@@ -955,17 +1096,20 @@ def test_search_field_filters(sim):
     tok = sim.access_token()
     contact = next(c for c in sim.store["contacts"].values() if c["lastName"] and c["accountId"])
     rows = desk(sim, "/contacts/search", token=tok, lastName=contact["lastName"], limit=100).json()["data"]
-    assert contact["id"] in {r["id"] for r in rows} and all(contact["lastName"].lower() in r["lastName"].lower()
-                                                            for r in rows)
+    assert contact["id"] in {r["id"] for r in rows} and all(
+        contact["lastName"].lower() in r["lastName"].lower() for r in rows
+    )
     account = sim.store["accounts"][contact["accountId"]]
     rows = desk(sim, "/contacts/search", token=tok, accountName=account["accountName"], limit=100).json()["data"]
     assert contact["id"] in {r["id"] for r in rows}
     tier = desk(sim, "/contacts/search", token=tok, customField1="cf_contact_tier:Gold", limit=100).json()
     assert all(r["cf"]["cf_contact_tier"] == "Gold" for r in tier["data"]) and tier["count"] == sum(
-        1 for c in sim.store["contacts"].values() if c["cf"]["cf_contact_tier"] == "Gold")
+        1 for c in sim.store["contacts"].values() if c["cf"]["cf_contact_tier"] == "Gold"
+    )
     sim.settings.search_count_type = "string"
-    assert desk(sim, "/contacts/search", token=tok, customField1="cf_contact_tier:Gold").json()["count"] == \
-        str(tier["count"])
+    assert desk(sim, "/contacts/search", token=tok, customField1="cf_contact_tier:Gold").json()["count"] == str(
+        tier["count"]
+    )
     assert desk(sim, "/contacts/search", token=tok, customField1="nocolon").status_code == 422
     calls = desk(sim, "/calls/search", token=tok, direction="inbound", limit=100).json()
     assert int(calls["count"]) == sum(1 for c in sim.store["calls"].values() if c["direction"] == "inbound")
@@ -1020,8 +1164,9 @@ def test_fields_endpoint(sim):
     assert all(t["cf"]["cf_effort_days"] == f"{float(t['cf']['cf_effort_hours']) / 8:.2f}" for t in tasks)
     only = desk(sim, "/fields", token=tok, module="tickets", apiNames="subject,cf_impact_level").json()["data"]
     assert [f["apiName"] for f in only] == ["subject", "cf_impact_level"]
-    custom_only = desk(sim, "/fields", token=tok, module="tickets",
-                       filter="isCustomField='true' AND isComputed='false'").json()["data"]
+    custom_only = desk(
+        sim, "/fields", token=tok, module="tickets", filter="isCustomField='true' AND isComputed='false'"
+    ).json()["data"]
     assert custom_only and all(f["isCustomField"] for f in custom_only)
     assert desk(sim, "/fields", token=tok, module="tickets", filter="nonsense").status_code == 422
     assert desk(sim, "/fields", token=tok).status_code == 422
@@ -1041,8 +1186,9 @@ def test_articles_and_categories(sim):
     assert desk(sim, f"/articles/{rows[0]['id']}", token=tok).json()["answer"].startswith("<h2>")
     published = desk(sim, "/articles", token=tok, status="Published,Review", limit=50).json()["data"]
     assert {a["status"] for a in published} <= {"Published", "Review"}
-    views = [int(a["viewCount"]) for a in desk(sim, "/articles", token=tok, sortBy="-viewCount",
-                                               limit=50).json()["data"]]
+    views = [
+        int(a["viewCount"]) for a in desk(sim, "/articles", token=tok, sortBy="-viewCount", limit=50).json()["data"]
+    ]
     assert views == sorted(views, reverse=True)
     cats = desk(sim, "/kbRootCategories", token=tok, include="allArticlesCount,publishedArticleCount").json()["data"]
     assert sum(int(c["allArticlesCount"]) for c in cats) == 30
@@ -1062,7 +1208,9 @@ def test_the_playground_mints_grant_codes_and_changes_tickets_over_http(simulato
     minted = requests.post(f"{base}/grant-code", timeout=30).json()
     assert minted["client_id"] == simulator.client_id and minted["grant_code"]
     created = requests.post(f"{base}/tickets", json={"subject": "Tried over HTTP"}, timeout=30)
-    assert created.status_code == 201 and simulator.store["tickets"][created.json()["id"]]["subject"] == "Tried over HTTP"
+    assert (
+        created.status_code == 201 and simulator.store["tickets"][created.json()["id"]]["subject"] == "Tried over HTTP"
+    )
     ticket_id = created.json()["id"]
     updated = requests.patch(f"{base}/tickets/{ticket_id}", json={"status": "Closed"}, timeout=30)
     assert updated.status_code == 200 and simulator.store["tickets"][ticket_id]["status"] == "Closed"

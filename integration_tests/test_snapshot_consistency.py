@@ -30,7 +30,9 @@ def read_tickets(simulator):
 
 
 def tickets_by_created_time(simulator) -> list:
-    return [t["id"] for t in sorted(simulator.store["tickets"].values(), key=lambda t: (t["createdTime"], int(t["id"])))]
+    return [
+        t["id"] for t in sorted(simulator.store["tickets"].values(), key=lambda t: (t["createdTime"], int(t["id"])))
+    ]
 
 
 def assert_whole_and_complete(simulator, output):
@@ -79,7 +81,7 @@ def test_a_delete_between_the_chunk_requests_of_a_page_emits_no_partial_row(simu
 def delete_before_the_second_page(simulator, deletes: int) -> list:
     """Deletes `deletes` early tickets just before the first request of a page past the first; returns a list that
     is non-empty once that happened."""
-    earlier_tickets = tickets_by_created_time(simulator)[10:10 + deletes]
+    earlier_tickets = tickets_by_created_time(simulator)[10 : 10 + deletes]
     done = []
 
     def hook(method, path, query):

@@ -37,7 +37,9 @@ class TestZohoDeskStandardSuite(SourceTestSuiteBase):
     # The CDK's image tests download Airbyte's Dockerfile template from GitHub and call a Docker engine; neither is
     # reachable from the test machines. scripts/container_test.sh builds this repository's Dockerfile with podman and
     # runs spec, check, discover and read in the container (integration_tests/container/test_container.py).
-    _IMAGE_TESTS_ELSEWHERE = "the image is built and tested by scripts/container_test.sh (podman), not by the CDK's Docker test"
+    _IMAGE_TESTS_ELSEWHERE = (
+        "the image is built and tested by scripts/container_test.sh (podman), not by the CDK's Docker test"
+    )
 
     @pytest.mark.skip(reason=_IMAGE_TESTS_ELSEWHERE)
     def test_docker_image_build_and_spec(self) -> None: ...

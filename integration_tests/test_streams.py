@@ -19,17 +19,59 @@ from integration_tests.simulator.schema import FIELD_MODULES
 from source_zoho_desk.source import SourceZohoDesk
 
 # stream -> the Zoho module whose custom fields are its typed columns
-MODULE_OF = {"tickets": "tickets", "contacts": "contacts", "accounts": "accounts", "agents": "agents",
-             "tasks": "tasks", "calls": "calls", "events": "events", "products": "products", "contracts": "contracts",
-             "ticket_time_entries": "timeEntry"}
-CHILD_KINDS = {"ticket_threads": "threads", "ticket_comments": "comments", "ticket_time_entries": "timeEntries",
-               "ticket_attachments": "attachments", "ticket_tags": "tags"}
+MODULE_OF = {
+    "tickets": "tickets",
+    "contacts": "contacts",
+    "accounts": "accounts",
+    "agents": "agents",
+    "tasks": "tasks",
+    "calls": "calls",
+    "events": "events",
+    "products": "products",
+    "contracts": "contracts",
+    "ticket_time_entries": "timeEntry",
+}
+CHILD_KINDS = {
+    "ticket_threads": "threads",
+    "ticket_comments": "comments",
+    "ticket_time_entries": "timeEntries",
+    "ticket_attachments": "attachments",
+    "ticket_tags": "tags",
+}
 # Every stream the connector offers, in manifest order.
-ALL_STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields", "contacts", "accounts",
-               "agents", "teams", "team_members", "roles", "profiles", "skills", "support_plans", "layouts",
-               "business_hours", "holiday_lists", "channels", "tasks", "calls", "events", "activities",
-               "ticket_threads", "ticket_comments", "ticket_time_entries", "ticket_attachments", "ticket_tags",
-               "articles", "article_categories", "recycle_bin", "organizations"]
+ALL_STREAMS = [
+    "tickets",
+    "departments",
+    "products",
+    "contracts",
+    "organization_fields",
+    "contacts",
+    "accounts",
+    "agents",
+    "teams",
+    "team_members",
+    "roles",
+    "profiles",
+    "skills",
+    "support_plans",
+    "layouts",
+    "business_hours",
+    "holiday_lists",
+    "channels",
+    "tasks",
+    "calls",
+    "events",
+    "activities",
+    "ticket_threads",
+    "ticket_comments",
+    "ticket_time_entries",
+    "ticket_attachments",
+    "ticket_tags",
+    "articles",
+    "article_categories",
+    "recycle_bin",
+    "organizations",
+]
 LAYOUT_MODULES = ("tickets", "contacts", "accounts", "tasks", "calls", "events", "timeEntry", "products", "contracts")
 
 
@@ -67,7 +109,9 @@ def expected_counts(sim):
         "accounts": len(store["accounts"]),
         "agents": len(store["agents"]),
         "teams": len(store["teams"]),
-        "team_members": sum(len([a for a in t["derivedAgents"] if a in store["agents"]]) for t in store["teams"].values()),
+        "team_members": sum(
+            len([a for a in t["derivedAgents"] if a in store["agents"]]) for t in store["teams"].values()
+        ),
         "roles": len(store["roles"]),
         "profiles": len(store["profiles"]),
         "skills": len(store["skills"]),
@@ -79,7 +123,9 @@ def expected_counts(sim):
         "tasks": len(store["tasks"]),
         "calls": len(store["calls"]),
         "events": len(store["events"]),
-        "activities": sum(1 for m in ("tasks", "calls", "events") for r in store[m].values() if r.get("ticketId") in ticket_ids),
+        "activities": sum(
+            1 for m in ("tasks", "calls", "events") for r in store[m].values() if r.get("ticketId") in ticket_ids
+        ),
         "articles": len(store["articles"]),
         "article_categories": len(store["kbCategories"]),
         "recycle_bin": len(store["recycleBin"]),
@@ -123,8 +169,16 @@ def test_every_stream_reads_exactly_the_store_and_matches_its_discovered_schema(
 def test_discover_types_every_custom_field_of_every_module(full_read):
     sim, catalog, _ = full_read
     schemas = {s.name: s.json_schema for s in catalog.streams}
-    kinds = {"Number": "integer", "Decimal": "number", "Currency": "number", "Percent": "number", "Boolean": "boolean",
-             "Checkbox": "boolean", "Multiselect": "array", "MultiLookup": "array"}
+    kinds = {
+        "Number": "integer",
+        "Decimal": "number",
+        "Currency": "number",
+        "Percent": "number",
+        "Boolean": "boolean",
+        "Checkbox": "boolean",
+        "Multiselect": "array",
+        "MultiLookup": "array",
+    }
     formats = {"Date": "date", "DateTime": "date-time"}
     for stream, module in MODULE_OF.items():
         properties = schemas[stream]["properties"]
@@ -149,7 +203,10 @@ def test_custom_values_become_typed_columns_and_cf_keeps_them_raw(full_read):
         row = tickets[ticket_id]
         raw = stored["cf"]
         if raw.get("cf_affected_users") is not None:
-            assert row["cf_affected_users"] == int(raw["cf_affected_users"]) and row["cf"]["cf_affected_users"] == raw["cf_affected_users"]
+            assert (
+                row["cf_affected_users"] == int(raw["cf_affected_users"])
+                and row["cf"]["cf_affected_users"] == raw["cf_affected_users"]
+            )
             seen["number"] += 1
         if raw.get("cf_is_vip") is not None:
             assert row.get("cf_is_vip") is (raw["cf_is_vip"] == "true")
@@ -164,7 +221,9 @@ def test_custom_values_become_typed_columns_and_cf_keeps_them_raw(full_read):
     assert min(seen.values()) > 0 and len(seen) == 4
     entries = {e["id"]: e for e in grouped["ticket_time_entries"]}
     assert all(isinstance(e.get("cf_travel_needed"), (bool, type(None))) for e in entries.values())
-    assert any(isinstance(e.get("cf_billable_amount"), float) for e in entries.values()), "a Formula field by returnType"
+    assert any(isinstance(e.get("cf_billable_amount"), float) for e in entries.values()), (
+        "a Formula field by returnType"
+    )
 
 
 def _template_of(number):
@@ -194,12 +253,26 @@ def test_contact_phones_keep_their_text_and_gain_an_e164_column(full_read):
                 assert e164 == "+" + digits.removeprefix("00"), stored[key]
                 checked["international"] += 1
             else:  # national: read in the contact's country, else the portal's (France in the simulator)
-                region = {"France": "FR", "Germany": "DE", "Brazil": "BR", "Japan": "JP", "USA": "US", "India": "IN",
-                          "Poland": "PL", "Ireland": "IE", "China": "CN", "Canada": "CA", "Spain": "ES",
-                          "Switzerland": "CH"}.get(stored.get("country") or "", "FR")
+                region = {
+                    "France": "FR",
+                    "Germany": "DE",
+                    "Brazil": "BR",
+                    "Japan": "JP",
+                    "USA": "US",
+                    "India": "IN",
+                    "Poland": "PL",
+                    "Ireland": "IE",
+                    "China": "CN",
+                    "Canada": "CA",
+                    "Spain": "ES",
+                    "Switzerland": "CH",
+                }.get(stored.get("country") or "", "FR")
                 number = phonenumbers.parse(stored[key], region)
-                wanted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
-                    if phonenumbers.is_valid_number(number) else None
+                wanted = (
+                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                    if phonenumbers.is_valid_number(number)
+                    else None
+                )
                 assert e164 == wanted, (stored[key], region)
                 checked["national", wanted is not None] += 1
     assert checked["international"] and checked["national", True] and checked["national", False]
@@ -231,10 +304,16 @@ def test_calls_per_stream(full_read):
     paths = Counter(re.sub(r"/[0-9]+", "/{id}", r.path.removeprefix("/api/v1/")) for r in requests)
     tickets = list(sim.store["tickets"].values())
     ticket_pages = list_pages(len(tickets))
-    with_children = {kind: sum(1 for t in tickets if str(t.get(counter)) != "0")
-                     for kind, counter in (("threads", "threadCount"), ("comments", "commentCount"),
-                                           ("timeEntry", "timeEntryCount"), ("attachments", "attachmentCount"),
-                                           ("tags", "tagCount"))}
+    with_children = {
+        kind: sum(1 for t in tickets if str(t.get(counter)) != "0")
+        for kind, counter in (
+            ("threads", "threadCount"),
+            ("comments", "commentCount"),
+            ("timeEntry", "timeEntryCount"),
+            ("attachments", "attachmentCount"),
+            ("tags", "tagCount"),
+        )
+    }
     for kind, n in with_children.items():
         assert paths[f"tickets/{{id}}/{kind}"] == n, kind
     assert paths["tickets/{id}/activities"] == len(tickets)
@@ -249,7 +328,12 @@ def test_calls_per_stream(full_read):
     # the slim ticket list each per-ticket stream walks, and the tickets stream's chunks of fields
     assert paths["tickets"] <= 6 * ticket_pages + 3 * ticket_pages, "6 slim walks, and <= 3 chunks of fields a page"
     finished = [m.log.message for m in output.logs if m.log.message.startswith("Finished ")]
-    assert any(line.startswith(f"Finished ticket_comments: {sum(len(sim.store.children.of(t)['comments']) for t in tickets):,} records") for line in finished)
+    assert any(
+        line.startswith(
+            f"Finished ticket_comments: {sum(len(sim.store.children.of(t)['comments']) for t in tickets):,} records"
+        )
+        for line in finished
+    )
 
 
 # --- refusals, field-definition fallbacks and `fields=` shapes ------------------------------------------------------
@@ -261,8 +345,10 @@ def sim():
         yield simulator
 
 
-ALL_SCOPES_BUT_CALLS = ("Desk.tickets.READ,Desk.basic.READ,Desk.products.READ,Desk.contracts.READ,Desk.settings.READ,"
-                        "Desk.search.READ,Desk.contacts.READ,Desk.tasks.READ,Desk.events.READ,Desk.articles.READ")
+ALL_SCOPES_BUT_CALLS = (
+    "Desk.tickets.READ,Desk.basic.READ,Desk.products.READ,Desk.contracts.READ,Desk.settings.READ,"
+    "Desk.search.READ,Desk.contacts.READ,Desk.tasks.READ,Desk.events.READ,Desk.articles.READ"
+)
 
 
 def test_a_module_the_token_may_not_read_is_skipped_with_one_warning_naming_its_scope(sim):
@@ -279,8 +365,13 @@ def test_a_module_the_token_may_not_read_is_skipped_with_one_warning_naming_its_
 
 
 def test_an_edition_without_a_module_skips_it_once_for_all_its_partitions(sim):
-    sim.inject("/api/v1/skills", 403, "LICENSE_ACCESS_LIMITED", times=100,
-               message="This feature is not available in your edition")
+    sim.inject(
+        "/api/v1/skills",
+        403,
+        "LICENSE_ACCESS_LIMITED",
+        times=100,
+        message="This feature is not available in your edition",
+    )
     sim.inject("/api/v1/articles", 404, "URL_NOT_FOUND", times=100)
     output = read_streams(sim.config(num_workers=1), ["skills", "articles", "roles"])  # one request at a time
 
@@ -303,14 +394,17 @@ def test_custom_values_as_top_level_keys_give_the_same_records_as_nested_ones(si
 
     assert not output.errors
     assert top_level == nested
-    placed = [r for r in sim.desk_requests() if r.path.endswith("/tickets") and "cf_order_number" in r.query.get("fields", "")]
+    placed = [
+        r for r in sim.desk_requests() if r.path.endswith("/tickets") and "cf_order_number" in r.query.get("fields", "")
+    ]
     assert placed, "the custom fields were asked for by name"
     assert any(row["cf"].get("cf_order_number") for row in top_level.values())
 
 
 def test_a_field_the_list_does_not_know_is_dropped_for_the_rest_of_the_sync(sim):
-    gone = dict(sim.store.fields["contacts"][-1], id="1892000000999999", apiName="cf_gone", displayLabel="Gone",
-                type="Text")
+    gone = dict(
+        sim.store.fields["contacts"][-1], id="1892000000999999", apiName="cf_gone", displayLabel="Gone", type="Text"
+    )
     sim.store.fields["contacts"].append(gone)  # defined, but the list refuses it (a field deleted since)
     output = read_streams(sim.config(), ["contacts"])
 
@@ -342,7 +436,9 @@ def test_field_definitions_fall_back_to_the_deprecated_endpoint(sim):
     impact = next(f for f in fields if f["apiName"] == "cf_impact_level")
     assert impact["allowedValues"] == ["Low", "Medium", "High", "Critical"]
     assert len([w for w in warnings(output) if "field definitions of the Zoho Desk module" in w]) >= 1
-    refused = {r.query["module"] for r in sim.desk_requests() if r.path.endswith("/organizationFields") and r.status != 200}
+    refused = {
+        r.query["module"] for r in sim.desk_requests() if r.path.endswith("/organizationFields") and r.status != 200
+    }
     assert refused == {"timeEntry", "agents"}, "modules only /fields knows"
 
 
@@ -350,8 +446,11 @@ def test_products_whose_list_ignores_fields_are_read_by_id(sim, monkeypatch):
     from integration_tests.simulator import api, projection
 
     original = projection.parse_fields
-    monkeypatch.setattr(api.projection, "parse_fields",
-                        lambda q, module, settings: None if module == "products" else original(q, module, settings))
+    monkeypatch.setattr(
+        api.projection,
+        "parse_fields",
+        lambda q, module, settings: None if module == "products" else original(q, module, settings),
+    )
     output = read_streams(sim.config(), ["products"])
 
     assert not output.errors

@@ -30,10 +30,14 @@ from integration_tests.simulator import ZohoDeskSimulator
 from integration_tests.system_model import SystemRun
 from integration_tests.webhook_harness import WebhookRig
 
-SEEDS = [int(os.environ["ZOHO_SIM_SEED"])] if os.environ.get("ZOHO_SIM_SEED") else list(
-    range(int(os.environ.get("ZOHO_SIM_SEEDS", "20"))))
-RERUN = ("ZOHO_SIM_SEED={seed} .venv/bin/python -m pytest -p no:cacheprovider -q "
-         "integration_tests/test_system_simulation.py")
+SEEDS = (
+    [int(os.environ["ZOHO_SIM_SEED"])]
+    if os.environ.get("ZOHO_SIM_SEED")
+    else list(range(int(os.environ.get("ZOHO_SIM_SEEDS", "20"))))
+)
+RERUN = (
+    "ZOHO_SIM_SEED={seed} .venv/bin/python -m pytest -p no:cacheprovider -q integration_tests/test_system_simulation.py"
+)
 
 
 def buffer_url_for(seed: int, request, tmp_path) -> str:
@@ -57,12 +61,15 @@ def test_the_destination_equals_zoho_except_for_dropped_deliveries(seed, request
             unexplained = sorted(set(mismatched) - unrecoverable)
             assert not unexplained, f"{stream}: ids differ that no dropped delivery explains: {unexplained}"
             repaired = sorted(surely_wrong - set(mismatched))
-            assert not repaired, (f"{stream}: ids whose last change was lost for good are right anyway: {repaired} "
-                                  "(did something start repairing those? then tighten this test)")
+            assert not repaired, (
+                f"{stream}: ids whose last change was lost for good are right anyway: {repaired} "
+                "(did something start repairing those? then tighten this test)"
+            )
     except BaseException as failure:
         log = "\n".join(run.log[-60:])
-        raise AssertionError(f"seed {seed} failed: {failure}\nrerun it alone: {RERUN.format(seed=seed)}\n"
-                             f"last steps:\n{log}") from failure
+        raise AssertionError(
+            f"seed {seed} failed: {failure}\nrerun it alone: {RERUN.format(seed=seed)}\nlast steps:\n{log}"
+        ) from failure
     finally:
         run.close()
     print(f"seed {seed}: {verdict.summary()}")
@@ -71,14 +78,16 @@ def test_the_destination_equals_zoho_except_for_dropped_deliveries(seed, request
 KILL_GRACE_HIDES_A_CLEAN_STOP = (
     "a clean stop less than COVERAGE_GRACE after a SIGKILL is no gap: the killed receiver counts as up until its last "
     "heartbeat + grace (EventBuffer.uncovered_intervals unions every receiver's interval), which covers the stopped "
-    "receiver's gap, so the next sync drains instead of healing and the change Zoho gave up on is lost")
+    "receiver's gap, so the next sync drains instead of healing and the change Zoho gave up on is lost"
+)
 
 
 @pytest.mark.xfail(strict=True, reason=KILL_GRACE_HIDES_A_CLEAN_STOP)
 def test_a_clean_stop_soon_after_a_kill_is_still_healed(tmp_path):
     """Found by the simulation (seed 3): BEHAVIOR.md promises that a clean restart is a gap the next sync heals."""
-    simulator = ZohoDeskSimulator(seed=41, tickets=10, departments=2, products=1, contracts=1, contacts=2, accounts=1,
-                                  agents=1).start()
+    simulator = ZohoDeskSimulator(
+        seed=41, tickets=10, departments=2, products=1, contracts=1, contacts=2, accounts=1, agents=1
+    ).start()
     rig = WebhookRig(simulator, f"sqlite:///{tmp_path}/buffer.db", tmp_path)
     try:
         rig.sync()

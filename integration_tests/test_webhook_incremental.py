@@ -122,7 +122,14 @@ def test_later_syncs_drain_the_buffer_without_listing(rig):
     assert head == 9 and first.state["tickets"]["position"] == 0
     assert second.state["tickets"]["position"] == second.state["departments"]["position"] == head
     assert [r["id"] for r in second.records_of("tickets")] == [
-        order[0], order[0], new["id"], new["id"], order[1], short_lived["id"], short_lived["id"]]
+        order[0],
+        order[0],
+        new["id"],
+        new["id"],
+        order[1],
+        short_lived["id"],
+        short_lived["id"],
+    ]
     rig.assert_exact()
     rows = rig.destination.rows("tickets")
     assert rows[order[0]]["status"] == "On Hold" and order[1] not in rows and short_lived["id"] not in rows
@@ -238,13 +245,16 @@ def outage_longer_than_the_grace(rig, monkeypatch, while_down, synced=False):
     if not synced:
         rig.sync()
     covered_until = datetime.fromisoformat(
-        rig.state[0].stream.stream_state.__dict__["covered_until"].replace("Z", "+00:00"))
+        rig.state[0].stream.stream_state.__dict__["covered_until"].replace("Z", "+00:00")
+    )
     rig.kill_receiver()
     while_down()
     lost = rig.sim.deliver_pending()
     assert lost and all(status == 0 for _, status in lost), lost  # no answer: Zoho's retries end, events lost
-    wait_for(lambda: rig.buffer.uncovered_intervals(covered_until, datetime.now(timezone.utc), SHORT_GRACE),
-             "the outage to outlast the grace")
+    wait_for(
+        lambda: rig.buffer.uncovered_intervals(covered_until, datetime.now(timezone.utc), SHORT_GRACE),
+        "the outage to outlast the grace",
+    )
     rig.start_receiver()
 
 
@@ -303,7 +313,9 @@ def test_an_unreadable_event_time_does_not_stop_every_later_sync(rig):
     ticket = tickets_by_creation(sim)[0]
     sim.delete_ticket(ticket)
     drop_queued_events(sim)
-    odd = [{"eventType": "Ticket_Delete", "orgId": sim.org_id, "eventTime": "1795431854.517", "payload": {"id": ticket}}]
+    odd = [
+        {"eventType": "Ticket_Delete", "orgId": sim.org_id, "eventTime": "1795431854.517", "payload": {"id": ticket}}
+    ]
     assert rig.post(odd).json() == {"stored": 1, "duplicates": 0}  # the receiver takes any non-empty string
     rig.sync()
     assert ticket not in rig.destination.rows("tickets")
@@ -360,8 +372,11 @@ def test_partial_payloads_are_fetched_by_id(rig):
 
     second = rig.sync()
     fetched = {r.path for r in second.requests}
-    assert fetched == {f"/api/v1/tickets/{order[0]}", f"/api/v1/tickets/{order[1]}",
-                       f"/api/v1/departments/{department}"}
+    assert fetched == {
+        f"/api/v1/tickets/{order[0]}",
+        f"/api/v1/tickets/{order[1]}",
+        f"/api/v1/departments/{department}",
+    }
     assert any("without an id" in w for w in second.warnings)
     deletes = [r for r in second.records_of("tickets") if DELETED_AT_FIELD in r]
     assert {r["id"] for r in deletes} == {order[1]}
@@ -381,12 +396,18 @@ def test_bad_deliveries_at_the_receiver_store_nothing(rig):
     for _ in range(40):
         nested = {"child": nested}
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    claims = {"iss": f"orgId:{sim.org_id}", "aud": f"webhookId:{rig.webhook_id}", "iat": int(time.time()),
-              "exp": int(time.time()) + 300}
+    claims = {
+        "iss": f"orgId:{sim.org_id}",
+        "aud": f"webhookId:{rig.webhook_id}",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 300,
+    }
     cases = {
         "wrong token path": (rig.post([event], token="x" * 43), 404),
-        "bad signature": (rig.post([event], jwt=jwt.encode(claims, other_key, algorithm="RS256",
-                                                           headers={"kid": sim.signer.kid})), 401),
+        "bad signature": (
+            rig.post([event], jwt=jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": sim.signer.kid})),
+            401,
+        ),
         "JWT of another org": (rig.post([event], jwt=sim.signer.sign("999", rig.webhook_id, 300)), 401),
         "event of another org": (rig.post([event, {**event, "orgId": "999"}]), 403),
         "not JSON": (rig.post(b'[{"eventType": "Ticket_Update", '), 400),
@@ -394,7 +415,8 @@ def test_bad_deliveries_at_the_receiver_store_nothing(rig):
         "deep nesting": (rig.post([{**event, "payload": {**forged, "cf": nested}}]), 400),
     }
     assert {case: response.status_code for case, (response, _) in cases.items()} == {
-        case: status for case, (_, status) in cases.items()}
+        case: status for case, (_, status) in cases.items()
+    }
     assert rig.buffer.head_position(sim.org_id) == 0
 
     second = rig.sync()

@@ -103,15 +103,30 @@ class WebhookRig:
         config_path.write_text(json.dumps(sim.config()))
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = webhooks_cli(["register", "--config", str(config_path), "--url", self.url,
-                                 "--buffer-url", buffer_url, "--endpoint-id", self.endpoint_id])
+            code = webhooks_cli(
+                [
+                    "register",
+                    "--config",
+                    str(config_path),
+                    "--url",
+                    self.url,
+                    "--buffer-url",
+                    buffer_url,
+                    "--endpoint-id",
+                    self.endpoint_id,
+                ]
+            )
         assert code == 0, stderr.getvalue()
         self.webhook_id = stdout.getvalue().strip()
         self.config = {**json.loads(config_path.read_text()), "webhook_buffer_url": buffer_url}
         self.state: List[AirbyteStateMessage] = []
         self.destination = DedupDestination()
-        self.catalog = (CatalogBuilder().with_stream("tickets", SyncMode.incremental)
-                        .with_stream("departments", SyncMode.incremental).build())
+        self.catalog = (
+            CatalogBuilder()
+            .with_stream("tickets", SyncMode.incremental)
+            .with_stream("departments", SyncMode.incremental)
+            .build()
+        )
 
     # ---- receiver -----------------------------------------------------------------------------
 
@@ -132,11 +147,14 @@ class WebhookRig:
 
     def post(self, body: Any, *, jwt: Optional[str] = None, token: Optional[str] = None) -> requests.Response:
         """A delivery made by hand; `body` is JSON-encoded unless it is bytes. Signed as Zoho would by default."""
-        headers = {"Content-Type": "application/json",
-                   "X-ZDesk-JWT": jwt or self.sim.signer.sign(self.sim.org_id, self.webhook_id, 300)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-ZDesk-JWT": jwt or self.sim.signer.sign(self.sim.org_id, self.webhook_id, 300),
+        }
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return requests.post(f"http://127.0.0.1:{self.port}/webhooks/{token or self.token}", data=data,
-                             headers=headers, timeout=30)
+        return requests.post(
+            f"http://127.0.0.1:{self.port}/webhooks/{token or self.token}", data=data, headers=headers, timeout=30
+        )
 
     def deliver(self) -> List[Tuple[str, int]]:
         """Zoho sends everything queued now; every delivery must be acknowledged."""
@@ -161,8 +179,12 @@ class WebhookRig:
         self.state = list(finals.values())
         records = [(m.record.stream, m.record.data) for m in output.records]
         self.destination.apply(records)
-        return SyncResult(output, records, {name: dict(m.stream.stream_state.__dict__) for name, m in finals.items()},
-                          self.sim.desk_requests())
+        return SyncResult(
+            output,
+            records,
+            {name: dict(m.stream.stream_state.__dict__) for name, m in finals.items()},
+            self.sim.desk_requests(),
+        )
 
     def assert_exact(self) -> None:
         """The destination holds exactly the simulator's current tickets and departments."""
@@ -173,7 +195,8 @@ class WebhookRig:
             wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
             assert not (missing or extra or wrong), (
                 f"{stream}: missing {missing[:5]}, extra {extra[:5]}, "
-                f"wrong {[(k, got[k], expected[k]) for k in wrong[:5]]}")
+                f"wrong {[(k, got[k], expected[k]) for k in wrong[:5]]}"
+            )
 
     def close(self) -> None:
         if self.receiver is not None:
@@ -225,8 +248,9 @@ def reorder_across_modules(sim: ZohoDeskSimulator, first_prefix: str = "Departme
     others, keeping the order inside each module."""
     with sim.hub.cond:
         pending = sorted(sim.hub.pending, key=lambda p: p.seq)
-        ordered = ([p for p in pending if p.event["eventType"].startswith(first_prefix)]
-                   + [p for p in pending if not p.event["eventType"].startswith(first_prefix)])
+        ordered = [p for p in pending if p.event["eventType"].startswith(first_prefix)] + [
+            p for p in pending if not p.event["eventType"].startswith(first_prefix)
+        ]
         for new_seq, item in zip(sorted(p.seq for p in pending), ordered, strict=True):
             item.seq = new_seq
 

@@ -39,11 +39,15 @@ def _buffer_url_problem(value: Any) -> str | None:
     if text.startswith(("postgresql://", "postgres://")):
         parsed = urlparse(text)
         if not parsed.hostname and "host=" not in parsed.query:
-            return ("'webhook_buffer_url' has no database host: expected postgresql://user:password@host:5432/db, "
-                    "the URL the zoho-desk-webhooks receiver was started with.")
+            return (
+                "'webhook_buffer_url' has no database host: expected postgresql://user:password@host:5432/db, "
+                "the URL the zoho-desk-webhooks receiver was started with."
+            )
         return None
-    return (f"'webhook_buffer_url' must be {_BUFFER_URL_FORMS}, the same URL the zoho-desk-webhooks receiver was "
-            "started with.")
+    return (
+        f"'webhook_buffer_url' must be {_BUFFER_URL_FORMS}, the same URL the zoho-desk-webhooks receiver was "
+        "started with."
+    )
 
 
 def config_problems(config: Mapping[str, Any]) -> List[str]:

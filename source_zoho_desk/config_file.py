@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional
 
 logger = logging.getLogger("airbyte")
 
+
 def write_back(config: Mapping[str, Any], path: Optional[str]) -> None:
     if not path:
         return

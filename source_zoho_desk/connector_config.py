@@ -22,7 +22,9 @@ class ConnectorConfig(dict):  # type: ignore[type-arg]
     `announce_changes`: emit the CONNECTOR_CONFIG control message Airbyte persists; off for the CLI, whose stdout is
     for a person."""
 
-    def __init__(self, values: Mapping[str, Any], *, config_path: Optional[str] = None, announce_changes: bool = True) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], *, config_path: Optional[str] = None, announce_changes: bool = True
+    ) -> None:
         super().__init__(values)
         self.config_path = config_path
         self.announce_changes = announce_changes
@@ -38,4 +40,3 @@ class ConnectorConfig(dict):  # type: ignore[type-arg]
             if self._tokens is None:
                 self._tokens = ZohoTokenManager(self)
             return self._tokens
-

@@ -56,7 +56,10 @@ class DeskClient:
         self._http = _http_client(self._handler, authenticator, timeouts, http_logger)
         # Reads of one record by id, as the manifest's products and contracts streams make them.
         self._one_record_http = _http_client(
-            _manifest_error_handler(definitions["error_handlers"]["one_record"], config), authenticator, timeouts, http_logger
+            _manifest_error_handler(definitions["error_handlers"]["one_record"], config),
+            authenticator,
+            timeouts,
+            http_logger,
         )
 
     def request(
@@ -163,7 +166,10 @@ class _RefusalsComeBack(ErrorHandler):
 
 
 def _http_client(
-    handler: ZohoErrorHandler, authenticator: ZohoOAuthAuthenticator, timeouts: Tuple[float, float], logger: logging.Logger
+    handler: ZohoErrorHandler,
+    authenticator: ZohoOAuthAuthenticator,
+    timeouts: Tuple[float, float],
+    logger: logging.Logger,
 ) -> HttpClient:
     return HttpClient(
         name="zoho_desk",

@@ -22,7 +22,9 @@ def log(message: str, level: Level = Level.INFO) -> AirbyteMessage:
 
 
 def record(stream: str, data: Dict[str, Any]) -> AirbyteMessage:
-    return AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=int(time.time() * 1000)))
+    return AirbyteMessage(
+        type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=int(time.time() * 1000))
+    )
 
 
 def status(stream: str, stream_status: AirbyteStreamStatus) -> AirbyteMessage:

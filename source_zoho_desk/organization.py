@@ -30,16 +30,22 @@ def ensure_org_id(config: MutableMapping[str, Any]) -> None:
     organizations: List[Dict[str, Any]] = [o for o in json_body(response).get("data") or [] if isinstance(o, dict)]
     if len(organizations) == 1:
         config["org_id"] = str(organizations[0].get("id"))
-        logger.info(f"No org_id in the config: using the only Zoho Desk organization of this account, "
-                    f"{_describe(organizations[0])}.")
+        logger.info(
+            f"No org_id in the config: using the only Zoho Desk organization of this account, "
+            f"{_describe(organizations[0])}."
+        )
         return
     if not organizations:
-        message = ("The Zoho account that authorized this connection belongs to no Zoho Desk organization. Authorize "
-                   "with a user of the portal you want to read.")
+        message = (
+            "The Zoho account that authorized this connection belongs to no Zoho Desk organization. Authorize "
+            "with a user of the portal you want to read."
+        )
     else:
         listed = "; ".join(_describe(o) for o in organizations)
-        message = (f"The Zoho account that authorized this connection belongs to {len(organizations)} Zoho Desk "
-                   f"organizations ({listed}). Set 'org_id' to the one to read.")
+        message = (
+            f"The Zoho account that authorized this connection belongs to {len(organizations)} Zoho Desk "
+            f"organizations ({listed}). Set 'org_id' to the one to read."
+        )
     raise AirbyteTracedException(message=message, failure_type=FailureType.config_error)
 
 

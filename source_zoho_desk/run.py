@@ -40,7 +40,9 @@ def _source(command: str, args: List[str]) -> SourceZohoDesk:
     )
 
 
-CATALOG_HELP = "Pass the configured catalog Airbyte writes for a sync (integration_tests/configured_catalog.json is an example)."
+CATALOG_HELP = (
+    "Pass the configured catalog Airbyte writes for a sync (integration_tests/configured_catalog.json is an example)."
+)
 STATE_HELP = (
     "Pass the state the last sync emitted: a JSON list of per-stream STATE messages, "
     '[{"type": "STREAM", "stream": {"stream_descriptor": {"name": "tickets"}, "stream_state": {...}}}]. '
@@ -57,7 +59,10 @@ def _parsed(command: str, what: str, path: Optional[str], reader: Callable[[str]
         return reader(path)
     except Exception as error:  # noqa: BLE001 - serpyco, JSON and OS errors alike are the user's file
         first_line = str(error).strip().splitlines()[-1][:300] if str(error).strip() else type(error).__name__
-        _refuse(command, f"The {what} file {path} is not an Airbyte {what} this connector can read ({first_line}). {help_text}")
+        _refuse(
+            command,
+            f"The {what} file {path} is not an Airbyte {what} this connector can read ({first_line}). {help_text}",
+        )
 
 
 def _emit(message: AirbyteMessage) -> None:
@@ -67,7 +72,12 @@ def _emit(message: AirbyteMessage) -> None:
 def _refuse(command: str, problem: str) -> NoReturn:
     """A user mistake: `check` answers FAILED, other commands end with a config-error trace, no stack trace."""
     if command == "check":
-        _emit(AirbyteMessage(type=Type.CONNECTION_STATUS, connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=problem)))
+        _emit(
+            AirbyteMessage(
+                type=Type.CONNECTION_STATUS,
+                connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=problem),
+            )
+        )
         sys.exit(0)
     _emit(
         AirbyteMessage(

@@ -86,9 +86,9 @@ class SourceZohoDesk(YamlDeclarativeSource):
             ensure_org_id(self._run_config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        problem = check_connection(self._run_config, definitions["check_requests"], definitions["scopes"]) or buffer_problem(
-            self._config.get("webhook_buffer_url")
-        )
+        problem = check_connection(
+            self._run_config, definitions["check_requests"], definitions["scopes"]
+        ) or buffer_problem(self._config.get("webhook_buffer_url"))
         if problem:
             return AirbyteConnectionStatus(status=Status.FAILED, message=problem)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
@@ -109,7 +109,9 @@ class SourceZohoDesk(YamlDeclarativeSource):
                 f"{', '.join(keys)}; run discover again and select from those (stream names are snake_case).",
                 failure_type=FailureType.config_error,
             )
-        yield from _report_usage(self._run_config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys))
+        yield from _report_usage(
+            self._run_config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys)
+        )
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Streams that Zoho's search lists by modified time, or whose webhook events a configured buffer holds,
@@ -130,15 +132,23 @@ class SourceZohoDesk(YamlDeclarativeSource):
         keys: Dict[str, List[List[str]]] = {}
         for stream in self.resolved_manifest["streams"]:
             key = stream.get("primary_key") or []
-            keys[stream["name"]] = [[key]] if isinstance(key, str) else [[part] if isinstance(part, str) else list(part) for part in key]
+            keys[stream["name"]] = (
+                [[key]] if isinstance(key, str) else [[part] if isinstance(part, str) else list(part) for part in key]
+            )
         return keys
 
     def _incremental_readers(self) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
-        polled, followed = readers(incremental_streams(self.resolved_manifest["definitions"]), incremental_mode(self._config))
+        polled, followed = readers(
+            incremental_streams(self.resolved_manifest["definitions"]), incremental_mode(self._config)
+        )
         return polled, (followed if self._config.get("webhook_buffer_url") else {})
 
     def _read_streams(
-        self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: List[AirbyteStateMessage]
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: List[AirbyteStateMessage],
     ) -> Iterator[AirbyteMessage]:
         polled, followed = self._incremental_readers()
         incremental = [s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental]
@@ -157,13 +167,20 @@ class SourceZohoDesk(YamlDeclarativeSource):
             yield from super().read(logger, config, catalog, state)
             return
         yield from read_incremental(
-            self._run_config, catalog, state, {**polled, **followed}, to_poll, to_follow,
+            self._run_config,
+            catalog,
+            state,
+            {**polled, **followed},
+            to_poll,
+            to_follow,
             lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state),
             reconcile=incremental_mode(self._config) == "both",
         )
 
 
-def _drop_repeats(messages: Iterator[AirbyteMessage], primary_keys: Mapping[str, List[List[str]]]) -> Iterator[AirbyteMessage]:
+def _drop_repeats(
+    messages: Iterator[AirbyteMessage], primary_keys: Mapping[str, List[List[str]]]
+) -> Iterator[AirbyteMessage]:
     """Drops a row whose key was among the stream's recent rows: offset pages overlap on purpose (see
     SentLimitOffsetIncrement) and may overlap more on 1-based lists. Webhook events of one id differ in their
     change cursor, so they all pass."""

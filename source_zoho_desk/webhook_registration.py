@@ -47,20 +47,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, extensions=[add_commands])
 
 
-def add_commands(commands: argparse._SubParsersAction,
-                 buffer_url_option: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(
+    commands: argparse._SubParsersAction, buffer_url_option: Callable[[argparse.ArgumentParser], None]
+) -> None:
     """Adds the commands to the CLI's subparsers; `buffer_url_option` adds its usual --buffer-url."""
     register = commands.add_parser("register", help="create the Zoho Desk webhook that delivers to an endpoint")
     register.add_argument("--config", required=True, help="the connector's config.json (its tokens are kept fresh)")
-    register.add_argument("--url", required=True,
-                          help="public https URL of the endpoint: https://host/webhooks/<token> (<= 100 characters)")
+    register.add_argument(
+        "--url",
+        required=True,
+        help="public https URL of the endpoint: https://host/webhooks/<token> (<= 100 characters)",
+    )
     streams = ",".join(packaged_webhook_streams())
-    register.add_argument("--streams", default=streams,
-                          help=f"comma-separated streams to subscribe (default and choices: {streams})")
+    register.add_argument(
+        "--streams", default=streams, help=f"comma-separated streams to subscribe (default and choices: {streams})"
+    )
     register.add_argument("--name", help="webhook name shown in Zoho Desk")
     buffer_url_option(register)
-    register.add_argument("--endpoint-id", help="record the new webhook id on this endpoint of --buffer-url, so "
-                                                "the receiver checks the JWT audience strictly")
+    register.add_argument(
+        "--endpoint-id",
+        help="record the new webhook id on this endpoint of --buffer-url, so "
+        "the receiver checks the JWT audience strictly",
+    )
     register.set_defaults(handler=register_command)
 
     listing = commands.add_parser("list", help="list the org's Zoho Desk webhooks")
@@ -75,6 +83,7 @@ def add_commands(commands: argparse._SubParsersAction,
 
 # ---- commands -------------------------------------------------------------------------------------
 
+
 def register_command(args: argparse.Namespace) -> int:
     streams = _streams(args.streams)
     url, token = _checked_url(args.url)
@@ -82,7 +91,9 @@ def register_command(args: argparse.Namespace) -> int:
     if len(name) > ZOHO_NAME_MAX_LENGTH:
         raise UserError(f"--name is {len(name)} characters; Zoho allows at most {ZOHO_NAME_MAX_LENGTH}")
     if args.endpoint_id and not args.buffer_url:
-        raise UserError("--endpoint-id needs --buffer-url (or $ZOHO_DESK_WEBHOOK_BUFFER_URL): the buffer of the receiver")
+        raise UserError(
+            "--endpoint-id needs --buffer-url (or $ZOHO_DESK_WEBHOOK_BUFFER_URL): the buffer of the receiver"
+        )
     with _desk(args.config, token) as (config, client):
         if args.endpoint_id:
             _check_endpoint(args.buffer_url, args.endpoint_id, token, str(config["org_id"]))
@@ -95,19 +106,25 @@ def register_command(args: argparse.Namespace) -> int:
         if not webhook_id:
             raise UserError("Zoho Desk created the webhook but its answer has no id; see `zoho-desk-webhooks list`")
     print(webhook_id, flush=True)
-    print(f"created Zoho Desk webhook {webhook_id} ({', '.join(subscriptions)}) delivering to {_redacted(url, token)}",
-          file=sys.stderr)
+    print(
+        f"created Zoho Desk webhook {webhook_id} ({', '.join(subscriptions)}) delivering to {_redacted(url, token)}",
+        file=sys.stderr,
+    )
     if not args.endpoint_id:
-        print(f"tip: `zoho-desk-webhooks endpoint set-webhook-id <endpoint id> {webhook_id}` makes the receiver "
-              "accept only this webhook's JWTs", file=sys.stderr)
+        print(
+            f"tip: `zoho-desk-webhooks endpoint set-webhook-id <endpoint id> {webhook_id}` makes the receiver "
+            "accept only this webhook's JWTs",
+            file=sys.stderr,
+        )
         return 0
     try:
         with open_buffer(args.buffer_url) as buffer:
             recorded = buffer.set_webhook_id(args.endpoint_id, webhook_id)
     except Exception as exc:  # the webhook exists now: say how to finish by hand, whatever the driver raised
-        raise UserError(f"webhook {webhook_id} was created, but recording it on endpoint {args.endpoint_id} failed "
-                        f"({exc}); run `zoho-desk-webhooks endpoint set-webhook-id {args.endpoint_id} {webhook_id}`"
-                        ) from None
+        raise UserError(
+            f"webhook {webhook_id} was created, but recording it on endpoint {args.endpoint_id} failed "
+            f"({exc}); run `zoho-desk-webhooks endpoint set-webhook-id {args.endpoint_id} {webhook_id}`"
+        ) from None
     if not recorded:
         raise UserError(f"webhook {webhook_id} was created, but endpoint {args.endpoint_id} no longer exists")
     print(f"endpoint {args.endpoint_id} now accepts only JWTs of webhook {webhook_id}", file=sys.stderr)
@@ -128,8 +145,10 @@ def list_command(args: argparse.Namespace) -> int:
         url = str(hook.get("url") or "")
         match = _TOKEN_PATH.search(urlsplit(url).path)
         events = ",".join(hook.get("subscriptions") or {})
-        print(f"{hook.get('id')}\t{str(hook.get('isEnabled')).lower()}\t{hook.get('name') or '-'}\t{events}\t"
-              f"{_redacted(url, match.group(1)) if match else url}")
+        print(
+            f"{hook.get('id')}\t{str(hook.get('isEnabled')).lower()}\t{hook.get('name') or '-'}\t{events}\t"
+            f"{_redacted(url, match.group(1)) if match else url}"
+        )
     return 0
 
 
@@ -149,11 +168,15 @@ def delete_command(args: argparse.Namespace) -> int:
 
 # ---- pieces -------------------------------------------------------------------------------------
 
+
 def subscriptions_of(stream_names: list[str]) -> dict[str, Any]:
     """Zoho's `subscriptions` body for the streams: each stream's events from the manifest's `incremental_streams`."""
     streams = packaged_webhook_streams()
-    return {event: ({"includePrevState": True} if event in PREV_STATE_EVENTS else None)
-            for name in stream_names for event in streams[name].event_types}
+    return {
+        event: ({"includePrevState": True} if event in PREV_STATE_EVENTS else None)
+        for name in stream_names
+        for event in streams[name].event_types
+    }
 
 
 def _streams(text: str) -> list[str]:
@@ -170,16 +193,22 @@ def _checked_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url.strip())
     match = _TOKEN_PATH.search(parts.path)
     if not match or not parts.hostname:
-        raise UserError("--url must be the public URL of an endpoint, https://<host>/webhooks/<token> with the path "
-                        "printed by `zoho-desk-webhooks endpoint add`")
+        raise UserError(
+            "--url must be the public URL of an endpoint, https://<host>/webhooks/<token> with the path "
+            "printed by `zoho-desk-webhooks endpoint add`"
+        )
     token = match.group(1)
     shown = _redacted(url, token)
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
-        raise UserError(f"--url {shown}: Zoho Desk delivers only over https (ports 443/80); put a TLS proxy in front "
-                        "of `zoho-desk-webhooks serve` or give it --tls-cert/--tls-key")
+        raise UserError(
+            f"--url {shown}: Zoho Desk delivers only over https (ports 443/80); put a TLS proxy in front "
+            "of `zoho-desk-webhooks serve` or give it --tls-cert/--tls-key"
+        )
     if len(url.strip()) > ZOHO_URL_MAX_LENGTH:
-        raise UserError(f"--url is {len(url.strip())} characters; Zoho Desk accepts at most {ZOHO_URL_MAX_LENGTH}. "
-                        f"The /webhooks/<token> path takes {len(match.group(0))}: use a shorter host name")
+        raise UserError(
+            f"--url is {len(url.strip())} characters; Zoho Desk accepts at most {ZOHO_URL_MAX_LENGTH}. "
+            f"The /webhooks/<token> path takes {len(match.group(0))}: use a shorter host name"
+        )
     return url.strip(), token
 
 
@@ -188,8 +217,10 @@ def _check_endpoint(buffer_url: str, endpoint_id: str, token: str, org_id: str) 
         endpoint = buffer.find_endpoint(token)
     where = redact_url(buffer_url)
     if endpoint is None:
-        raise UserError(f"the --url path is not an endpoint of the buffer {where}; use the path printed by "
-                        "`zoho-desk-webhooks endpoint add` with the same --buffer-url")
+        raise UserError(
+            f"the --url path is not an endpoint of the buffer {where}; use the path printed by "
+            "`zoho-desk-webhooks endpoint add` with the same --buffer-url"
+        )
     if endpoint.endpoint_id != endpoint_id:
         raise UserError(f"the --url path belongs to endpoint {endpoint.endpoint_id}, not {endpoint_id}")
     if endpoint.org_id != org_id:
@@ -220,8 +251,9 @@ def _desk(config_path: str, token: str | None) -> Iterator[tuple[MutableMapping[
     except AirbyteTracedException as exc:  # token problems, already phrased for a person
         raise UserError(_scrub(exc.message or "Zoho refused the credentials", token)) from None
     except requests.RequestException as exc:
-        raise UserError(f"cannot reach Zoho ({type(exc).__name__}); check the network and the config's "
-                        "data_center") from None
+        raise UserError(
+            f"cannot reach Zoho ({type(exc).__name__}); check the network and the config's data_center"
+        ) from None
 
 
 def _load_config(path: str) -> MutableMapping[str, Any]:
@@ -231,8 +263,9 @@ def _load_config(path: str) -> MutableMapping[str, Any]:
     except OSError as exc:
         raise UserError(f"cannot read --config {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise UserError(f"--config {path} is not JSON ({exc.__class__.__name__} at line "
-                        f"{getattr(exc, 'lineno', '?')})") from None
+        raise UserError(
+            f"--config {path} is not JSON ({exc.__class__.__name__} at line {getattr(exc, 'lineno', '?')})"
+        ) from None
     if not isinstance(config, dict):
         raise UserError(f"--config {path} must hold a JSON object (the connector's config)")
     return config
@@ -256,22 +289,24 @@ def _api_problem(response: Any, action: str, *, url: str | None = None) -> str:
     scope, shown = _SCOPES[action], code or status
     sentences = {
         "scope_missing": f"the config's OAuth token may not {action} webhooks (SCOPE_MISMATCH): generate a new grant "
-                         f"code or refresh token that also has {scope} (or Desk.settings.{scope.rsplit('.', 1)[1]}) and "
-                         "put it in the config",
+        f"code or refresh token that also has {scope} (or Desk.settings.{scope.rsplit('.', 1)[1]}) and "
+        "put it in the config",
         "forbidden": f"Zoho Desk does not let this user {action} webhooks ({shown}): webhooks need the Professional "
-                     "or Enterprise edition and an administrator",
+        "or Enterprise edition and an administrator",
         "org_mismatch": f"the config's org_id does not belong to the Zoho account that authorized its token "
-                        f"({shown}): copy the id from Zoho Desk > Setup > Developer Space > API",
+        f"({shown}): copy the id from Zoho Desk > Setup > Developer Space > API",
         "token_rejected": f"Zoho Desk refused the access token ({shown}) even after a refresh; check the config's "
-                          "credentials and data_center",
+        "credentials and data_center",
         "credits_spent": "Zoho Desk's daily API credits are used up; try again after they reset (within 24 hours; "
-                         "Zoho Desk > Setup > Developer Space > API shows the usage)",
+        "Zoho Desk > Setup > Developer Space > API shows the usage)",
     }
     sentences["edition_lacks_module"] = sentences["forbidden"]
     fields = [e for e in _json(response).get("errors") or [] if isinstance(e, Mapping)]
     if name == "unprocessable" and url and any(e.get("fieldName") == "url" for e in fields):
-        return (f"Zoho Desk could not validate {_redacted(url, token)}: {detail}. Start `zoho-desk-webhooks serve` "
-                "and make sure that URL answers GET with 200 from the internet (https, through your proxy)")
+        return (
+            f"Zoho Desk could not validate {_redacted(url, token)}: {detail}. Start `zoho-desk-webhooks serve` "
+            "and make sure that URL answers GET with 200 from the internet (https, through your proxy)"
+        )
     fallback = f"Zoho Desk answered HTTP {status} {code} to {action}: {detail or 'no details'}".replace("  ", " ")
     return sentences.get(name) or fallback
 
@@ -290,7 +325,6 @@ def _scrub(text: str, token: str | None) -> str:
     if token:
         text = text.replace(token, token[:4] + "…")
     return text
-
 
 
 if __name__ == "__main__":

@@ -53,93 +53,136 @@ ERRORS: Dict[str, ZohoError] = {
     row.name: row
     for row in (
         ZohoError(
-            "org_mismatch", Do.FAIL, FailureType.config_error,
+            "org_mismatch",
+            Do.FAIL,
+            FailureType.config_error,
             "Organization id {org_id} does not belong to the Zoho account that authorized this connection. Copy the "
             "id from Zoho Desk > Setup > Developer Space > API (the 'orgId' shown there), or authorize with a user of "
             "that organization.",
             codes=("OAUTH_ORG_MISMATCH",),
         ),
         ZohoError(
-            "token_rejected", Do.REFRESH_THEN_RETRY, FailureType.config_error,
+            "token_rejected",
+            Do.REFRESH_THEN_RETRY,
+            FailureType.config_error,
             "Zoho Desk rejected the access token ({code}) even after refreshing it. Re-authenticate the connection "
             "(a new refresh token, or a new grant code) with a client of the '{data_center}' data center.",
-            codes=("INVALID_OAUTH",), statuses=(401,),
+            codes=("INVALID_OAUTH",),
+            statuses=(401,),
         ),
         ZohoError(
-            "scope_missing", Do.FAIL, FailureType.config_error,
+            "scope_missing",
+            Do.FAIL,
+            FailureType.config_error,
             "The Zoho token lacks the scope the '{stream}' stream needs: {scopes}. Generate a new grant code (or "
             "re-authenticate) with the scopes {required_scopes}, or deselect the stream.",
             codes=("SCOPE_MISMATCH",),
         ),
         ZohoError(
-            "edition_lacks_module", Do.FAIL, FailureType.config_error,
+            "edition_lacks_module",
+            Do.FAIL,
+            FailureType.config_error,
             "Zoho Desk refused the '{stream}' stream ({code}: {detail}): this portal's Zoho Desk edition does not "
             "include it. Deselect the stream.",
             codes=("LICENSE_ACCESS_LIMITED",),
         ),
         ZohoError(
-            "forbidden", Do.FAIL, FailureType.config_error,
+            "forbidden",
+            Do.FAIL,
+            FailureType.config_error,
             "Zoho Desk refused the '{stream}' stream ({code}: {detail}). The authorizing user needs access to this "
             "module, or the portal's edition does not include it; deselect the stream if so.",
-            codes=("FORBIDDEN",), statuses=(403,), one_record=Do.IGNORE,
+            codes=("FORBIDDEN",),
+            statuses=(403,),
+            one_record=Do.IGNORE,
         ),
         ZohoError(
-            "credits_pause", Do.SLOW_DOWN, FailureType.transient_error,
+            "credits_pause",
+            Do.SLOW_DOWN,
+            FailureType.transient_error,
             "Zoho Desk paused this portal's API calls for {retry_after} seconds ({code}); waiting, then asking again.",
         ),
         ZohoError(
-            "credits_spent", Do.FAIL, FailureType.transient_error,
+            "credits_spent",
+            Do.FAIL,
+            FailureType.transient_error,
             "The Zoho Desk portal has spent its daily API credits (shared by every integration of the portal). "
             "Credits reset within 24 hours; the next sync continues from the saved state. Zoho Desk > Setup > "
             "Developer Space > API shows the usage.",
             codes=("THRESHOLD_EXCEEDED",),
         ),
         ZohoError(
-            "too_many_requests", Do.SLOW_DOWN, FailureType.transient_error,
+            "too_many_requests",
+            Do.SLOW_DOWN,
+            FailureType.transient_error,
             "Zoho Desk asked to slow down ({code}): the portal allows fewer requests at once. Lower 'Parallel "
             "requests' if this keeps happening.",
-            codes=("TOO_MANY_REQUESTS",), statuses=(429,),
+            codes=("TOO_MANY_REQUESTS",),
+            statuses=(429,),
         ),
         ZohoError(
-            "page_too_large", Do.IGNORE, FailureType.system_error,
+            "page_too_large",
+            Do.IGNORE,
+            FailureType.system_error,
             "Zoho Desk refused the page size of the '{stream}' stream ({detail}); asking again with a smaller page.",
         ),
         ZohoError(
-            "not_found", Do.FAIL, FailureType.config_error,
+            "not_found",
+            Do.FAIL,
+            FailureType.config_error,
             "Zoho Desk has nothing at this address for the '{stream}' stream (HTTP 404 {code}: {detail}). If "
             "desk_base_url is set, it must be the Desk API base, e.g. https://desk.zoho.com/api/v1.",
-            codes=("URL_NOT_FOUND",), statuses=(404,), one_record=Do.IGNORE,
+            codes=("URL_NOT_FOUND",),
+            statuses=(404,),
+            one_record=Do.IGNORE,
         ),
         ZohoError(
-            "unprocessable", Do.FAIL, FailureType.system_error, _ANSWERED,
-            codes=("UNPROCESSABLE_ENTITY",), statuses=(422,), one_record=Do.IGNORE,
+            "unprocessable",
+            Do.FAIL,
+            FailureType.system_error,
+            _ANSWERED,
+            codes=("UNPROCESSABLE_ENTITY",),
+            statuses=(422,),
+            one_record=Do.IGNORE,
         ),
         ZohoError("refused", Do.FAIL, FailureType.system_error, _ANSWERED),
         ZohoError(
-            "server_error", Do.RETRY, FailureType.transient_error,
+            "server_error",
+            Do.RETRY,
+            FailureType.transient_error,
             "Zoho Desk answered HTTP {status} ({code}); asking again.",
             codes=("INTERNAL_SERVER_ERROR",),
         ),
         ZohoError(
-            "unreadable_answer", Do.RETRY, FailureType.transient_error,
+            "unreadable_answer",
+            Do.RETRY,
+            FailureType.transient_error,
             "Zoho Desk answered HTTP {status} with a body that is not JSON (an HTML page or a cut-off answer); "
             "asking again.",
         ),
         ZohoError(
-            "no_record", Do.RETRY, FailureType.transient_error,
+            "no_record",
+            Do.RETRY,
+            FailureType.transient_error,
             "Zoho Desk answered HTTP {status} without the record the '{stream}' stream asked for; asking again.",
         ),
         ZohoError(
-            "connection_broken", Do.RETRY, FailureType.transient_error,
+            "connection_broken",
+            Do.RETRY,
+            FailureType.transient_error,
             "The connection to Zoho Desk broke or timed out ({detail}); asking again.",
         ),
         ZohoError(
-            "not_repeatable", Do.FAIL, FailureType.transient_error,
+            "not_repeatable",
+            Do.FAIL,
+            FailureType.transient_error,
             "The connection to Zoho Desk broke during a {method} that may have taken effect, so it is not repeated "
             "({detail}).",
         ),
         ZohoError(
-            "unreachable", Do.FAIL, FailureType.transient_error,
+            "unreachable",
+            Do.FAIL,
+            FailureType.transient_error,
             "The connector cannot reach Zoho Desk at {host} ({detail}). Check the data center and any desk_base_url "
             "override, and that this machine can reach {host}.",
         ),

@@ -17,16 +17,29 @@ ORG_ID = "700012345"
 
 
 def make_config(**credentials: Any) -> Dict[str, Any]:
-    creds = {"auth_type": "oauth2.0", "client_id": "1000.CLIENT", "client_secret": "s3cr3t-client", "refresh_token": "1000.refresh-abc"}
+    creds = {
+        "auth_type": "oauth2.0",
+        "client_id": "1000.CLIENT",
+        "client_secret": "s3cr3t-client",
+        "refresh_token": "1000.refresh-abc",
+    }
     creds.update(credentials)
     return {"data_center": "eu", "org_id": ORG_ID, "credentials": {k: v for k, v in creds.items() if v is not None}}
 
 
 def token_answer(access_token: str = "1000.access-1", **extra: Any) -> Dict[str, Any]:
-    return {"access_token": access_token, "api_domain": "https://www.zohoapis.eu", "token_type": "Bearer", "expires_in": 3600, **extra}
+    return {
+        "access_token": access_token,
+        "api_domain": "https://www.zohoapis.eu",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        **extra,
+    }
 
 
-def run_read(config: Dict[str, Any], *streams: str, expect_failure: bool = False, config_path: Optional[str] = None) -> EntrypointOutput:
+def run_read(
+    config: Dict[str, Any], *streams: str, expect_failure: bool = False, config_path: Optional[str] = None
+) -> EntrypointOutput:
     from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
     builder = CatalogBuilder()

@@ -118,7 +118,11 @@ def test_a_rejected_access_token_is_refreshed_once_and_the_call_retried():
 @pytest.mark.parametrize(
     "credentials, token_error, expected",
     [
-        (dict(auth_type="grant_code", refresh_token=None, grant_code="used"), "invalid_code", ["expired or was already used", "Generate Code", "Desk.tickets.READ"]),
+        (
+            dict(auth_type="grant_code", refresh_token=None, grant_code="used"),
+            "invalid_code",
+            ["expired or was already used", "Generate Code", "Desk.tickets.READ"],
+        ),
         ({}, "invalid_code", ["rejected the refresh token"]),
         ({}, "invalid_client", ["'eu' data center", "client id"]),
         ({}, "Access Denied", ["too many", "10 minutes"]),
@@ -141,7 +145,11 @@ def test_token_errors_answered_with_http_200_become_actionable_messages(credenti
 def test_org_mismatch_names_the_org_id():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/departments", status_code=401, json={"errorCode": "OAUTH_ORG_MISMATCH", "message": "orgId mismatch"})
+        mocker.get(
+            f"{DESK}/departments",
+            status_code=401,
+            json={"errorCode": "OAUTH_ORG_MISMATCH", "message": "orgId mismatch"},
+        )
         output = run_read(make_config(), "departments", expect_failure=True)
 
     message = " ".join(e.trace.error.message for e in output.errors)

@@ -39,7 +39,9 @@ def test_check_reports_a_wrong_data_center_plainly():
 def test_check_reports_an_org_mismatch_plainly():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/departments", status_code=401, json={"errorCode": "OAUTH_ORG_MISMATCH", "message": "mismatch"})
+        mocker.get(
+            f"{DESK}/departments", status_code=401, json={"errorCode": "OAUTH_ORG_MISMATCH", "message": "mismatch"}
+        )
         status = status_of(run_check(make_config()))
     assert status.status.value == "FAILED"
     assert "Organization id 700012345 does not belong" in status.message
@@ -49,7 +51,9 @@ def test_check_succeeds_when_every_stream_answers():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(f"{DESK}/departments", **DEPARTMENTS)
-        mocker.get(f"{DESK}/organizationFields", json={"data": [{"id": "7", "apiName": "subject", "isCustomField": False}]})
+        mocker.get(
+            f"{DESK}/organizationFields", json={"data": [{"id": "7", "apiName": "subject", "isCustomField": False}]}
+        )
         mocker.get(f"{DESK}/tickets", json={"data": [{"id": "1892000000000009"}]})
         mocker.get(f"{DESK}/products", json={"data": [{"id": "1892000000000010"}]})
         mocker.get(f"{DESK}/products/1892000000000010", json={"id": "1892000000000010", "productName": "P"})
@@ -74,7 +78,9 @@ def test_console_script_refuses_bad_config_with_a_sentence(tmp_path, config_chan
     path.write_text(json.dumps(config))
     result = subprocess.run(
         [sys.executable, "-m", "source_zoho_desk.run", "check", "--config", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     statuses = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
@@ -117,7 +123,9 @@ def test_server_errors_and_connection_resets_are_retried(no_sleep):
 def test_server_errors_give_up_after_bounded_retries(no_sleep):
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/departments", status_code=503, json={"errorCode": "INTERNAL_SERVER_ERROR", "message": "down"})
+        mocker.get(
+            f"{DESK}/departments", status_code=503, json={"errorCode": "INTERNAL_SERVER_ERROR", "message": "down"}
+        )
         output = run_read(make_config(), "departments", expect_failure=True)
     assert output.errors
     assert len([r for r in mocker.request_history if r.url.startswith(DESK)]) == 6  # the call and 5 retries
@@ -128,7 +136,14 @@ def test_a_short_credit_pause_is_waited_out(no_sleep):
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(
             f"{DESK}/departments",
-            [{"status_code": 429, "headers": {"Retry-After": "30"}, "json": {"errorCode": "THRESHOLD_EXCEEDED", "message": "x"}}, DEPARTMENTS],
+            [
+                {
+                    "status_code": 429,
+                    "headers": {"Retry-After": "30"},
+                    "json": {"errorCode": "THRESHOLD_EXCEEDED", "message": "x"},
+                },
+                DEPARTMENTS,
+            ],
         )
         output = run_read(make_config(), "departments")
     assert len(output.records) == 1
@@ -140,7 +155,9 @@ def test_spent_daily_credits_stop_the_sync_with_a_clear_message(no_sleep):
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(
             f"{DESK}/departments",
-            status_code=429, headers={"Retry-After": "43200"}, json={"errorCode": "THRESHOLD_EXCEEDED", "message": "x"},
+            status_code=429,
+            headers={"Retry-After": "43200"},
+            json={"errorCode": "THRESHOLD_EXCEEDED", "message": "x"},
         )
         output = run_read(make_config(), "departments", expect_failure=True)
     message = " ".join(e.trace.error.message for e in output.errors)
@@ -155,7 +172,9 @@ def test_credits_are_reported_at_the_end_of_each_stream():
         mocker.get(f"{DESK}/departments", json=DEPARTMENTS["json"], headers=headers)
         output = run_read(make_config(), "departments")
     logs = [m.log.message for m in output.logs]
-    assert "Finished departments: 1 records from 1 API calls, 3 Zoho API credits used; 4,990 credits left today." in logs
+    assert (
+        "Finished departments: 1 records from 1 API calls, 3 Zoho API credits used; 4,990 credits left today." in logs
+    )
 
 
 def test_check_names_the_stream_whose_scope_is_missing():
@@ -185,7 +204,14 @@ def test_an_html_page_answered_with_200_is_retried_not_read_as_an_empty_list(no_
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(
             f"{DESK}/departments",
-            [{"status_code": 200, "text": "<html>Service Unavailable</html>", "headers": {"Content-Type": "text/html"}}, DEPARTMENTS],
+            [
+                {
+                    "status_code": 200,
+                    "text": "<html>Service Unavailable</html>",
+                    "headers": {"Content-Type": "text/html"},
+                },
+                DEPARTMENTS,
+            ],
         )
         output = run_read(make_config(), "departments")
     assert len(output.records) == 1
@@ -197,7 +223,11 @@ def test_one_product_hidden_from_the_user_is_skipped_and_the_others_are_read(cap
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(f"{DESK}/products", json={"data": products})
-        mocker.get(f"{DESK}/products/1892000000000010", status_code=403, json={"errorCode": "FORBIDDEN", "message": "no access"})
+        mocker.get(
+            f"{DESK}/products/1892000000000010",
+            status_code=403,
+            json={"errorCode": "FORBIDDEN", "message": "no access"},
+        )
         mocker.get(f"{DESK}/products/1892000000000011", json={"id": "1892000000000011", "productName": "Printer"})
         with caplog.at_level("WARNING", logger="airbyte"):
             output = run_read(make_config(), "products")
@@ -209,8 +239,11 @@ def test_a_refused_module_still_stops_the_product_reads():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(f"{DESK}/products", json={"data": [{"id": "1892000000000010"}]})
-        mocker.get(f"{DESK}/products/1892000000000010", status_code=403,
-                   json={"errorCode": "LICENSE_ACCESS_LIMITED", "message": "Not in your edition"})
+        mocker.get(
+            f"{DESK}/products/1892000000000010",
+            status_code=403,
+            json={"errorCode": "LICENSE_ACCESS_LIMITED", "message": "Not in your edition"},
+        )
         output = run_read(make_config(), "products", expect_failure=True)
     message = " ".join(e.trace.error.message for e in output.errors)
     assert "this portal's Zoho Desk edition does not include it. Deselect the stream." in message

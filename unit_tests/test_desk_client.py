@@ -47,11 +47,14 @@ def test_a_readable_record_comes_back():
     assert fetch(200, RECORD) == RECORD
 
 
-@pytest.mark.parametrize("status_code, body", [
-    (404, {"errorCode": "URL_NOT_FOUND", "message": "gone"}),
-    (403, {"errorCode": "FORBIDDEN", "message": "You do not have permission to view this ticket"}),
-    (422, {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The ticket is in spam"}),
-])
+@pytest.mark.parametrize(
+    "status_code, body",
+    [
+        (404, {"errorCode": "URL_NOT_FOUND", "message": "gone"}),
+        (403, {"errorCode": "FORBIDDEN", "message": "You do not have permission to view this ticket"}),
+        (422, {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The ticket is in spam"}),
+    ],
+)
 def test_a_record_zoho_will_not_show_is_skipped_not_fatal(status_code, body, caplog):
     with caplog.at_level(logging.WARNING, logger="airbyte"):
         assert fetch(status_code, body) is None
@@ -97,10 +100,18 @@ def test_a_post_is_not_repeated_after_its_connection_broke(waits):
     assert len(desk.requests) == 1
 
 
-@pytest.mark.parametrize("first", [
-    {"status_code": 200, "text": "<html><body>Down for maintenance</body></html>", "headers": {"Content-Type": "text/html"}},
-    {"status_code": 200, "text": '{"data": [{"id": "1892000000000009", "subj'},
-], ids=["html", "truncated_json"])
+@pytest.mark.parametrize(
+    "first",
+    [
+        {
+            "status_code": 200,
+            "text": "<html><body>Down for maintenance</body></html>",
+            "headers": {"Content-Type": "text/html"},
+        },
+        {"status_code": 200, "text": '{"data": [{"id": "1892000000000009", "subj'},
+    ],
+    ids=["html", "truncated_json"],
+)
 def test_an_unreadable_200_is_retried_not_read_as_empty(first, waits):
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
@@ -153,10 +164,17 @@ def test_a_token_rejected_again_after_the_refresh_says_to_re_authenticate(waits)
 def test_a_rate_limit_waits_its_retry_after(waits):
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/departments", [
-            {"status_code": 429, "headers": {"Retry-After": "7"}, "json": {"errorCode": "TOO_MANY_REQUESTS", "message": "slow"}},
-            {"json": {"data": [RECORD]}},
-        ])
+        mocker.get(
+            f"{DESK}/departments",
+            [
+                {
+                    "status_code": 429,
+                    "headers": {"Retry-After": "7"},
+                    "json": {"errorCode": "TOO_MANY_REQUESTS", "message": "slow"},
+                },
+                {"json": {"data": [RECORD]}},
+            ],
+        )
         rows = DeskClient(make_config()).list_page("departments", 0, 1)
     assert rows == [RECORD]
     assert any(7 <= wait <= 8 for wait in waits)
@@ -165,8 +183,12 @@ def test_a_rate_limit_waits_its_retry_after(waits):
 def test_spent_daily_credits_end_the_call_with_a_clear_message(waits):
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/recycleBin", status_code=429, headers={"Retry-After": "43200"},
-                   json={"errorCode": "THRESHOLD_EXCEEDED", "message": "limit"})
+        mocker.get(
+            f"{DESK}/recycleBin",
+            status_code=429,
+            headers={"Retry-After": "43200"},
+            json={"errorCode": "THRESHOLD_EXCEEDED", "message": "limit"},
+        )
         with pytest.raises(AirbyteTracedException) as error:
             DeskClient(make_config()).list_page("recycleBin", 0, 100)
     assert error.value.failure_type.value == "transient_error"
@@ -186,7 +208,9 @@ def test_a_host_that_never_answered_fails_at_once_with_a_sentence(waits):
 
 
 def test_a_host_that_answered_before_is_retried_when_it_refuses_a_connection(waits):
-    refused = requests.exceptions.ConnectionError(MaxRetryError(None, "/api/v1/departments", NewConnectionError(None, "refused")))
+    refused = requests.exceptions.ConnectionError(
+        MaxRetryError(None, "/api/v1/departments", NewConnectionError(None, "refused"))
+    )
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(f"{DESK}/departments", [{"json": {"data": []}}, {"exc": refused}, {"json": {"data": [RECORD]}}])

@@ -34,7 +34,9 @@ def test_a_desk_base_url_override_is_used_by_streams_and_client():
     config = {**make_config(), "desk_base_url": "http://127.0.0.1:9/zoho/api/v1/"}
     with requests_mock.Mocker() as mocker:
         mocker.post(zoho_hosts.token_url(config), json=token_answer())
-        mocker.get("http://127.0.0.1:9/zoho/api/v1/departments", json={"data": [{"id": "1892000000000001", "name": "Proxy"}]})
+        mocker.get(
+            "http://127.0.0.1:9/zoho/api/v1/departments", json={"data": [{"id": "1892000000000001", "name": "Proxy"}]}
+        )
         output = run_read(config, "departments")
         client = DeskClient(config)
         rows = client.list_page("departments", 0, 1)
@@ -46,7 +48,11 @@ def test_a_desk_base_url_override_is_used_by_streams_and_client():
 def test_canada_accounts_host_and_overrides():
     assert zoho_hosts.token_url({"data_center": "zohocloud.ca"}) == "https://accounts.zohocloud.ca/oauth/v2/token"
     assert zoho_hosts.token_url({"data_center": "jp"}) == "https://accounts.zoho.jp/oauth/v2/token"
-    config = {"data_center": "eu", "desk_base_url": "http://127.0.0.1:9/api/v1/", "accounts_base_url": "http://127.0.0.1:9"}
+    config = {
+        "data_center": "eu",
+        "desk_base_url": "http://127.0.0.1:9/api/v1/",
+        "accounts_base_url": "http://127.0.0.1:9",
+    }
     assert zoho_hosts.desk_api_base(config) == "http://127.0.0.1:9/api/v1"
     assert zoho_hosts.token_url(config) == "http://127.0.0.1:9/oauth/v2/token"
 

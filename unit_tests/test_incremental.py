@@ -13,7 +13,13 @@ from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD,
 from zoho_desk_webhooks.buffer import open_buffer
 
 ORG = "60053464097"
-TICKETS = IncrementalStream("tickets", ("Ticket_Add", "Ticket_Update", "Ticket_Delete"), "tickets", ("id", "modifiedTime", "subject", "status"), "Tickets")
+TICKETS = IncrementalStream(
+    "tickets",
+    ("Ticket_Add", "Ticket_Update", "Ticket_Delete"),
+    "tickets",
+    ("id", "modifiedTime", "subject", "status"),
+    "Tickets",
+)
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 
@@ -75,8 +81,14 @@ def test_pruned_events_after_the_position_force_a_healing_snapshot(buffer, caplo
 
 
 def test_an_event_id_that_is_not_digits_never_reaches_a_url(buffer, caplog):
-    buffer.append(ORG, [ticket_event("Ticket_Update", "../organizations"), ticket_event("Ticket_Delete", "1?x=2"),
-                        ticket_event("Ticket_Update", "5")])
+    buffer.append(
+        ORG,
+        [
+            ticket_event("Ticket_Update", "../organizations"),
+            ticket_event("Ticket_Delete", "1?x=2"),
+            ticket_event("Ticket_Update", "5"),
+        ],
+    )
     fetched = []
 
     def fetch(path, record_id):
@@ -93,26 +105,37 @@ def test_an_event_id_that_is_not_digits_never_reaches_a_url(buffer, caplog):
 def test_a_fetched_record_with_another_id_is_not_emitted(buffer, caplog):
     buffer.append(ORG, [ticket_event("Ticket_Update", "5")])
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
-    records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, lambda *_: {"id": None, "name": "org"}))
-               if m.record]
+    records = [
+        m.record.data
+        for m in drain(plan, buffer, ORG, EventRecords(plan, lambda *_: {"id": None, "name": "org"}))
+        if m.record
+    ]
     assert records == []
     assert "skipped record 5: Zoho Desk answered its fetch with a record whose id is 'None'" in caplog.text
 
 
 def test_events_become_records_updates_deletes_and_fetched_partials(buffer):
-    buffer.append(ORG, [
-        ticket_event("Ticket_Add", "1", **full("1")),
-        ticket_event("Ticket_Update", "2", subject="only the subject changed"),
-        ticket_event("Ticket_Delete", "3", when_ms="1793534400123"),
-        ticket_event("Ticket_Update", "4", isDeleted=True, **full("4")),
-        ticket_event("Ticket_Update", "2", status="Closed"),
-        {"eventType": "Contact_Update", "orgId": ORG, "eventTime": "1", "payload": {"id": "77"}},
-    ])
+    buffer.append(
+        ORG,
+        [
+            ticket_event("Ticket_Add", "1", **full("1")),
+            ticket_event("Ticket_Update", "2", subject="only the subject changed"),
+            ticket_event("Ticket_Delete", "3", when_ms="1793534400123"),
+            ticket_event("Ticket_Update", "4", isDeleted=True, **full("4")),
+            ticket_event("Ticket_Update", "2", status="Closed"),
+            {"eventType": "Contact_Update", "orgId": ORG, "eventTime": "1", "payload": {"id": "77"}},
+        ],
+    )
     fetched = []
 
     def fetch(path, record_id):
         fetched.append((path, record_id))
-        return {"id": record_id, "subject": "from the API", "modifiedTime": "2026-11-01T12:05:00.000Z", "status": "Closed"}
+        return {
+            "id": record_id,
+            "subject": "from the API",
+            "modifiedTime": "2026-11-01T12:05:00.000Z",
+            "status": "Closed",
+        }
 
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
     up(buffer, T0 - timedelta(minutes=1), datetime.now(timezone.utc))
@@ -175,17 +198,22 @@ def test_the_recycle_bin_yields_recent_deletes_of_the_stream_type_only():
     rows += [{"id": "500", "type": "Contacts", "deletedTime": "2026-11-01T12:00:00.000Z"}]
     rows[2]["type"] = ["Tickets"]  # the shape of Zoho's spec example; a string is seen too
     pages = {0: rows[:100], 100: rows[100:]}
-    deletes = list(recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), lambda _: 42))
+    deletes = list(
+        recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), lambda _: 42)
+    )
     assert {d["id"] for d in deletes} == {str(i) for i in range(100) if i % 3 == 2}
     assert all(d[CURSOR_FIELD] == 42 and d[DELETED_AT_FIELD] == "2026-11-01T12:00:00.000Z" for d in deletes)
 
 
 def test_events_older_than_a_snapshot_only_contribute_their_deletes(buffer):
-    buffer.append(ORG, [
-        ticket_event("Ticket_Update", "1", **full("1", subject="old version")),
-        ticket_event("Ticket_Delete", "2"),
-        ticket_event("Ticket_Update", "3", **full("3", subject="newer than the snapshot")),
-    ])
+    buffer.append(
+        ORG,
+        [
+            ticket_event("Ticket_Update", "1", **full("1", subject="old version")),
+            ticket_event("Ticket_Delete", "2"),
+            ticket_event("Ticket_Update", "3", **full("3", subject="newer than the snapshot")),
+        ],
+    )
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_position=2)
     converter = EventRecords(plan, lambda *_: None)
     records = [m.record.data for m in drain(plan, buffer, ORG, converter) if m.record]
@@ -200,13 +228,16 @@ def states_of(messages):
 def test_an_interrupted_drain_keeps_the_snapshot_boundary_in_its_state(buffer, monkeypatch):
     """Resuming below the snapshot boundary must still drop the older updates (they could revive a deleted row)."""
     monkeypatch.setattr("source_zoho_desk.incremental.drain.DRAIN_BATCH", 2)
-    buffer.append(ORG, [
-        ticket_event("Ticket_Update", "1", **full("1", subject="older than the snapshot")),
-        ticket_event("Ticket_Update", "2", **full("2", subject="older than the snapshot")),
-        ticket_event("Ticket_Update", "3", **full("3", subject="older than the snapshot")),
-        ticket_event("Ticket_Delete", "4"),
-        ticket_event("Ticket_Update", "5", **full("5", subject="newer")),
-    ])
+    buffer.append(
+        ORG,
+        [
+            ticket_event("Ticket_Update", "1", **full("1", subject="older than the snapshot")),
+            ticket_event("Ticket_Update", "2", **full("2", subject="older than the snapshot")),
+            ticket_event("Ticket_Update", "3", **full("3", subject="older than the snapshot")),
+            ticket_event("Ticket_Delete", "4"),
+            ticket_event("Ticket_Update", "5", **full("5", subject="newer")),
+        ],
+    )
     first = StreamPlan(TICKETS, drain_from=0, needs_snapshot=True, coverage_since=T0, snapshot_position=4)
     states = states_of(drain(first, buffer, ORG, EventRecords(first, lambda *_: None)))
     assert states[0] == {"position": 2, "covered_until": states[0]["covered_until"], "deletes_only_through": 4}
@@ -230,7 +261,9 @@ def test_a_replaced_buffer_raises_every_cursor_above_the_old_ones(buffer, caplog
     records = [m.record.data for m in messages if m.record]
     assert [(r["id"], r[CURSOR_FIELD]) for r in records] == [("2", 953)]
     assert states_of(messages)[-1]["cursor_offset"] == 951
-    later = plan_stream(TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    later = plan_stream(
+        TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0
+    )
     assert not later.needs_snapshot and later.cursor_offset == 951
 
 
@@ -248,7 +281,9 @@ def test_events_pruned_while_draining_stop_the_drain_for_a_heal(buffer, monkeypa
     assert states_of(messages)[-1]["position"] == 2, "the state stays before the pruned events"
     assert "retention removed events after position 2" in caplog.text
     up(buffer, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
-    next_plan = plan_stream(TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0)
+    next_plan = plan_stream(
+        TICKETS, {**states_of(messages)[-1], "covered_until": "2026-11-01T11:30:00.000Z"}, buffer, ORG, T0
+    )
     assert next_plan.needs_snapshot
 
 
@@ -283,14 +318,21 @@ def test_a_refusal_during_a_drain_leaves_covered_until_before_it(buffer):
 def test_an_update_stored_after_a_newer_one_or_after_the_delete_is_fetched_instead(buffer):
     """Position orders what the destination keeps, so a payload older than one already emitted (a retried or
     concurrent delivery stored late) must not win: the current record is fetched by id instead."""
-    buffer.append(ORG, [
-        ticket_event("Ticket_Update", "1", **full("1", subject="newer", modified="2026-11-01T12:05:00.000Z")),
-        ticket_event("Ticket_Update", "1", **full("1", subject="older, stored late", modified="2026-11-01T12:00:00.000Z")),
-        ticket_event("Ticket_Delete", "2"),
-        ticket_event("Ticket_Update", "2", **full("2", subject="stale update after the delete")),
-        ticket_event("Ticket_Update", "3", **full("3", subject="in order", modified="2026-11-01T12:00:00.000Z")),
-        ticket_event("Ticket_Update", "3", **full("3", subject="in order, later", modified="2026-11-01T12:01:00.000Z")),
-    ])
+    buffer.append(
+        ORG,
+        [
+            ticket_event("Ticket_Update", "1", **full("1", subject="newer", modified="2026-11-01T12:05:00.000Z")),
+            ticket_event(
+                "Ticket_Update", "1", **full("1", subject="older, stored late", modified="2026-11-01T12:00:00.000Z")
+            ),
+            ticket_event("Ticket_Delete", "2"),
+            ticket_event("Ticket_Update", "2", **full("2", subject="stale update after the delete")),
+            ticket_event("Ticket_Update", "3", **full("3", subject="in order", modified="2026-11-01T12:00:00.000Z")),
+            ticket_event(
+                "Ticket_Update", "3", **full("3", subject="in order, later", modified="2026-11-01T12:01:00.000Z")
+            ),
+        ],
+    )
     current = {"1": {"id": "1", **full("1", subject="current", modified="2026-11-01T12:06:00.000Z")}}
     fetched = []
 
@@ -301,7 +343,11 @@ def test_an_update_stored_after_a_newer_one_or_after_the_delete_is_fetched_inste
     plan = StreamPlan(TICKETS, drain_from=0, needs_snapshot=False, coverage_since=T0)
     records = [m.record.data for m in drain(plan, buffer, ORG, EventRecords(plan, fetch)) if m.record]
     assert [(r["id"], r.get("subject", "deleted"), r[CURSOR_FIELD]) for r in records] == [
-        ("1", "newer", 1), ("1", "current", 2), ("2", "deleted", 3), ("3", "in order", 5), ("3", "in order, later", 6),
+        ("1", "newer", 1),
+        ("1", "current", 2),
+        ("2", "deleted", 3),
+        ("3", "in order", 5),
+        ("3", "in order, later", 6),
     ]
     assert fetched == ["1", "2"], "only the out-of-order events cost a fetch"
 

@@ -30,8 +30,11 @@ def offset_list(total: int, max_limit: int = 200):
         offset, limit = int(params["from"]), int(params["limit"])
         if limit > max_limit:
             context.status_code = 422
-            return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The value passed for the 'limit' exceeds the range",
-                    "errors": [{"fieldName": "limit", "errorType": "invalid"}]}
+            return {
+                "errorCode": "UNPROCESSABLE_ENTITY",
+                "message": "The value passed for the 'limit' exceeds the range",
+                "errors": [{"fieldName": "limit", "errorType": "invalid"}],
+            }
         rows = departments(offset, max(0, min(limit, total - offset)))["json"]["data"]
         if not rows:
             context.status_code = 204
@@ -50,7 +53,9 @@ def test_pages_overlap_a_little_and_a_short_page_ends_the_list():
     ids = [r.record.data["id"] for r in output.records]
     assert len(ids) == len(set(ids)) == 405, "the re-read rows of each overlap are not emitted twice"
     assert [(q["from"], q["limit"]) for q in desk_queries(mocker, "departments")] == [
-        ("0", "200"), ("197", "200"), ("394", "200"),
+        ("0", "200"),
+        ("197", "200"),
+        ("394", "200"),
     ]
 
 
@@ -61,7 +66,7 @@ def test_a_row_deleted_during_the_read_does_not_make_another_row_disappear():
     def answer(request, context):
         params = query(request)
         offset, limit = int(params["from"]), int(params["limit"])
-        page = rows[offset:offset + limit]
+        page = rows[offset : offset + limit]
         if not state["deleted"]:
             state["deleted"] = True
             del rows[10]  # deleted after the first page was read: every later row moves one place up
@@ -96,7 +101,10 @@ def test_a_limit_beyond_the_endpoint_range_shrinks_the_page_and_carries_on():
     ids = [r.record.data["id"] for r in output.records]
     assert len(ids) == len(set(ids)) == 230
     assert [(q["from"], q["limit"]) for q in desk_queries(mocker, "departments")] == [
-        ("0", "200"), ("0", "100"), ("97", "100"), ("194", "100"),
+        ("0", "200"),
+        ("0", "100"),
+        ("97", "100"),
+        ("194", "100"),
     ]
 
 
@@ -175,8 +183,15 @@ def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_part
     def tickets(request, context):
         fields = query(request)["fields"].split(",")
         shift = 0 if "subject" in fields else 1  # the chunk without `subject` always sees the list one row on
-        return {"data": [{"id": str(1892000000100000 + i), **{n: f"{n}-{i}" for n in fields if n != "id" and not n.startswith("cf_")}}
-                         for i in range(shift, shift + 40)]}
+        return {
+            "data": [
+                {
+                    "id": str(1892000000100000 + i),
+                    **{n: f"{n}-{i}" for n in fields if n != "id" and not n.startswith("cf_")},
+                }
+                for i in range(shift, shift + 40)
+            ]
+        }
 
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
@@ -192,8 +207,13 @@ def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_part
 def test_a_422_about_the_offset_is_not_taken_for_a_page_size_refusal():
     def answer(request, context):
         context.status_code = 422
-        return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "The value passed for the 'from' exceeds the range",
-                "errors": [{"fieldName": "from", "errorType": "invalid", "errorMessage": "'from' must be between 0 and 999"}]}
+        return {
+            "errorCode": "UNPROCESSABLE_ENTITY",
+            "message": "The value passed for the 'from' exceeds the range",
+            "errors": [
+                {"fieldName": "from", "errorType": "invalid", "errorMessage": "'from' must be between 0 and 999"}
+            ],
+        }
 
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
@@ -202,4 +222,7 @@ def test_a_422_about_the_offset_is_not_taken_for_a_page_size_refusal():
 
     assert [q["limit"] for q in desk_queries(mocker, "departments")] == ["200"], "the limit was not the problem"
     message = " ".join(e.trace.error.message for e in output.errors)
-    assert "Zoho Desk answered HTTP 422 (UNPROCESSABLE_ENTITY) for the 'departments' stream: 'from' must be between 0 and 999." in message
+    assert (
+        "Zoho Desk answered HTTP 422 (UNPROCESSABLE_ENTITY) for the 'departments' stream: 'from' must be between 0 and 999."
+        in message
+    )

@@ -27,9 +27,11 @@ class FakeSearch:
     def __call__(self, start, end, offset, limit):
         assert offset <= MAX_FROM, "Zoho answers 422 to a from above 999"
         self.offsets.append(offset)
-        matching = sorted((r for r in self.rows.values() if start <= parse_time(r["modifiedTime"]) <= end),
-                          key=lambda r: (r["modifiedTime"], r["id"]))
-        page = [dict(r) for r in matching[offset:offset + limit]]
+        matching = sorted(
+            (r for r in self.rows.values() if start <= parse_time(r["modifiedTime"]) <= end),
+            key=lambda r: (r["modifiedTime"], r["id"]),
+        )
+        page = [dict(r) for r in matching[offset : offset + limit]]
         self.between_pages(self)
         return page
 
@@ -53,7 +55,9 @@ def test_thousands_of_rows_are_read_once_with_shallow_offsets():
 
 def test_many_rows_sharing_one_millisecond_are_paged_by_offset_within_it():
     shared = T0 + timedelta(hours=5)
-    rows = rows_at([T0 + timedelta(minutes=i) for i in range(40)] + [shared] * 250 + [shared + timedelta(seconds=1)] * 3)
+    rows = rows_at(
+        [T0 + timedelta(minutes=i) for i in range(40)] + [shared] * 250 + [shared + timedelta(seconds=1)] * 3
+    )
     fake = FakeSearch(rows)
     ids = read_ids(fake)
     assert sorted(ids) == sorted(r["id"] for r in rows) and len(ids) == len(set(ids))

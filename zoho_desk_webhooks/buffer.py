@@ -14,6 +14,7 @@ different orgs from waiting for each other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -150,13 +151,23 @@ class EventBuffer:
                         continue
                     last += 1
                     prev = event.get("prevState")
-                    rows.append((org_id, last, key, event["eventType"], event["eventTime"],
-                                 canonical_json(event["payload"]),
-                                 None if prev is None else canonical_json(prev), received_at))
+                    rows.append(
+                        (
+                            org_id,
+                            last,
+                            key,
+                            event["eventType"],
+                            event["eventTime"],
+                            canonical_json(event["payload"]),
+                            None if prev is None else canonical_json(prev),
+                            received_at,
+                        )
+                    )
                 if rows:
                     cur.executemany(self._sql(INSERT_EVENT), rows)
-                    self._execute(cur, "UPDATE webhook_positions SET last_position = ? WHERE org_id = ?",
-                                  (last, org_id))
+                    self._execute(
+                        cur, "UPDATE webhook_positions SET last_position = ? WHERE org_id = ?", (last, org_id)
+                    )
                 return len(rows)
 
         return self._with_connection(work)
@@ -171,13 +182,21 @@ class EventBuffer:
         newest event is the one at the head: receive times are taken under the append lock)."""
         rows = self._query_all(
             "SELECT p.org_id, p.last_position, p.pruned_through, e.received_at FROM webhook_positions p"
-            " LEFT JOIN webhook_events e ON e.org_id = p.org_id AND e.position = p.last_position ORDER BY p.org_id")
-        return [OrgHead(org_id=org, head_position=int(head), pruned_through=int(pruned),
-                        last_received_at=None if received is None else self._from_db_time(received))
-                for org, head, pruned, received in rows]
+            " LEFT JOIN webhook_events e ON e.org_id = p.org_id AND e.position = p.last_position ORDER BY p.org_id"
+        )
+        return [
+            OrgHead(
+                org_id=org,
+                head_position=int(head),
+                pruned_through=int(pruned),
+                last_received_at=None if received is None else self._from_db_time(received),
+            )
+            for org, head, pruned, received in rows
+        ]
 
-    def read(self, org_id: str, after: int, event_types: Collection[str] | None = None,
-             limit: int = 1000) -> list[StoredEvent]:
+    def read(
+        self, org_id: str, after: int, event_types: Collection[str] | None = None, limit: int = 1000
+    ) -> list[StoredEvent]:
         """Events of the org with position > `after`, in position order.
 
         Check `pruned_through(org_id)` after reading: if it is above `after`, events in
@@ -185,8 +204,10 @@ class EventBuffer:
         """
         if limit <= 0:
             raise ValueError("limit must be positive")
-        sql = ("SELECT position, event_type, event_time, payload, prev_state, received_at"
-               " FROM webhook_events WHERE org_id = ? AND position > ?")
+        sql = (
+            "SELECT position, event_type, event_time, payload, prev_state, received_at"
+            " FROM webhook_events WHERE org_id = ? AND position > ?"
+        )
         params: list[Any] = [org_id, after]
         if event_types is not None:
             types = sorted({event_types} if isinstance(event_types, str) else set(event_types))
@@ -197,9 +218,15 @@ class EventBuffer:
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
         return [
-            StoredEvent(position=int(pos), org_id=org_id, event_type=etype, event_time=etime,
-                        payload=json.loads(payload), prev_state=None if prev is None else json.loads(prev),
-                        received_at=self._from_db_time(received))
+            StoredEvent(
+                position=int(pos),
+                org_id=org_id,
+                event_type=etype,
+                event_time=etime,
+                payload=json.loads(payload),
+                prev_state=None if prev is None else json.loads(prev),
+                received_at=self._from_db_time(received),
+            )
             for pos, etype, etime, payload, prev, received in self._query_all(sql, params)
         ]
 
@@ -211,14 +238,20 @@ class EventBuffer:
         def work(conn: Any) -> int:
             with self._transaction(conn) as cur:
                 top = self._execute(
-                    cur, "SELECT MAX(position) FROM webhook_events WHERE org_id = ? AND position < ?",
-                    (org_id, before_position)).fetchone()[0]
+                    cur,
+                    "SELECT MAX(position) FROM webhook_events WHERE org_id = ? AND position < ?",
+                    (org_id, before_position),
+                ).fetchone()[0]
                 if top is None:
                     return 0
                 deleted = self._execute(
-                    cur, "DELETE FROM webhook_events WHERE org_id = ? AND position <= ?", (org_id, top)).rowcount
-                self._execute(cur, "UPDATE webhook_positions SET pruned_through = ?"
-                                   " WHERE org_id = ? AND pruned_through < ?", (top, org_id, top))
+                    cur, "DELETE FROM webhook_events WHERE org_id = ? AND position <= ?", (org_id, top)
+                ).rowcount
+                self._execute(
+                    cur,
+                    "UPDATE webhook_positions SET pruned_through = ? WHERE org_id = ? AND pruned_through < ?",
+                    (top, org_id, top),
+                )
                 return deleted
 
         return self._with_connection(work)
@@ -230,11 +263,15 @@ class EventBuffer:
         """
         cutoff = self._to_db_time((now or utc_now()) - age)
         tops = self._query_all(
-            "SELECT org_id, MAX(position) FROM webhook_events WHERE received_at < ? GROUP BY org_id", (cutoff,))
+            "SELECT org_id, MAX(position) FROM webhook_events WHERE received_at < ? GROUP BY org_id", (cutoff,)
+        )
         deleted = sum(self.prune(org_id, int(top) + 1) for org_id, top in tops)
         for table, column in (("webhook_heartbeats", "last_seen"), ("webhook_refusals", "refused_at")):
-            self._with_connection(lambda conn: self._run_in_transaction(
-                conn, f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)))
+            self._with_connection(
+                functools.partial(
+                    self._run_in_transaction, sql=f"DELETE FROM {table} WHERE {column} < ?", params=(cutoff,)
+                )
+            )
         return deleted
 
     def pruned_through(self, org_id: str) -> int:
@@ -247,14 +284,17 @@ class EventBuffer:
     def record_heartbeat(self, receiver_id: str, started_at: datetime, now: datetime, *, stopped: bool = False) -> None:
         """Record that `receiver_id`, running since `started_at`, was up at `now`; `stopped` when it shuts down."""
         _require_aware(started_at, now)
-        self._with_connection(lambda conn: self._run_in_transaction(
-            conn,
-            "INSERT INTO webhook_heartbeats (receiver_id, started_at, last_seen, stopped) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (receiver_id, started_at) DO UPDATE SET last_seen = CASE"
-            " WHEN excluded.last_seen > webhook_heartbeats.last_seen THEN excluded.last_seen"
-            " ELSE webhook_heartbeats.last_seen END,"
-            " stopped = CASE WHEN excluded.stopped = 1 THEN 1 ELSE webhook_heartbeats.stopped END",
-            (receiver_id, self._to_db_time(started_at), self._to_db_time(now), int(stopped))))
+        self._with_connection(
+            lambda conn: self._run_in_transaction(
+                conn,
+                "INSERT INTO webhook_heartbeats (receiver_id, started_at, last_seen, stopped) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (receiver_id, started_at) DO UPDATE SET last_seen = CASE"
+                " WHEN excluded.last_seen > webhook_heartbeats.last_seen THEN excluded.last_seen"
+                " ELSE webhook_heartbeats.last_seen END,"
+                " stopped = CASE WHEN excluded.stopped = 1 THEN 1 ELSE webhook_heartbeats.stopped END",
+                (receiver_id, self._to_db_time(started_at), self._to_db_time(now), int(stopped)),
+            )
+        )
 
     def uncovered_intervals(self, since: datetime, until: datetime, grace: timedelta) -> list[Interval]:
         """Sub-intervals of [since, until] when no receiver was up.
@@ -269,18 +309,25 @@ class EventBuffer:
             raise ValueError("until is before since")
         rows = self._query_all(
             "SELECT started_at, last_seen, stopped FROM webhook_heartbeats WHERE started_at <= ? AND last_seen >= ?",
-            (self._to_db_time(until), self._to_db_time(since - grace)))
-        covered = [(self._from_db_time(start), self._from_db_time(seen) + (timedelta(0) if stopped else grace))
-                   for start, seen, stopped in rows]
+            (self._to_db_time(until), self._to_db_time(since - grace)),
+        )
+        covered = [
+            (self._from_db_time(start), self._from_db_time(seen) + (timedelta(0) if stopped else grace))
+            for start, seen, stopped in rows
+        ]
         return uncovered(since, until, covered)
 
     def record_refusal(self, org_id: str, reason: str, at: datetime | None = None) -> None:
         """Record that a delivery for `org_id` was refused with a server error (Zoho may not resend it)."""
         moment = at or self.clock()  # coverage times are the buffer's
         _require_aware(moment)
-        self._with_connection(lambda conn: self._run_in_transaction(
-            conn, "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
-            (org_id, self._to_db_time(moment), reason)))
+        self._with_connection(
+            lambda conn: self._run_in_transaction(
+                conn,
+                "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
+                (org_id, self._to_db_time(moment), reason),
+            )
+        )
 
     def first_refusal(self, org_id: str, since: datetime, until: datetime) -> tuple[datetime, str] | None:
         """The earliest refusal for `org_id` in [since, until], with its reason."""
@@ -288,7 +335,8 @@ class EventBuffer:
         row = self._query_one(
             "SELECT refused_at, reason FROM webhook_refusals WHERE org_id = ? AND refused_at >= ? AND refused_at <= ?"
             " ORDER BY refused_at LIMIT 1",
-            (org_id, self._to_db_time(since), self._to_db_time(until)))
+            (org_id, self._to_db_time(since), self._to_db_time(until)),
+        )
         return None if row is None else (self._from_db_time(row[0]), str(row[1]))
 
     # ---- endpoints ----------------------------------------------------------------------------
@@ -296,9 +344,13 @@ class EventBuffer:
     def create_endpoint(self, org_id: str, jwks_url: str, webhook_id: str | None = None) -> tuple[str, str]:
         """Create an endpoint; return (endpoint_id, token). The token cannot be recovered later."""
         endpoint_id, token = secrets.token_hex(8), secrets.token_urlsafe(32)
-        self._with_connection(lambda conn: self._run_in_transaction(
-            conn, f"INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}, token_sha256) VALUES (?, ?, ?, ?, ?, ?)",
-            (endpoint_id, org_id, jwks_url, webhook_id, self._to_db_time(utc_now()), token_digest(token))))
+        self._with_connection(
+            lambda conn: self._run_in_transaction(
+                conn,
+                f"INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}, token_sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                (endpoint_id, org_id, jwks_url, webhook_id, self._to_db_time(utc_now()), token_digest(token)),
+            )
+        )
         return endpoint_id, token
 
     def find_endpoint(self, token: str) -> Endpoint | None:
@@ -309,7 +361,8 @@ class EventBuffer:
         # The lookup by hash can only leak timing about the hash, which tells nothing about the
         # token; the constant-time compare guards against a sloppy collation all the same.
         row = self._query_one(
-            f"SELECT {ENDPOINT_COLUMNS}, token_sha256 FROM webhook_endpoints WHERE token_sha256 = ?", (digest,))
+            f"SELECT {ENDPOINT_COLUMNS}, token_sha256 FROM webhook_endpoints WHERE token_sha256 = ?", (digest,)
+        )
         if row is None or not hmac.compare_digest(row[5], digest):
             return None
         return self._endpoint(row)
@@ -319,13 +372,24 @@ class EventBuffer:
         return [self._endpoint(row) for row in rows]
 
     def delete_endpoint(self, endpoint_id: str) -> bool:
-        return self._with_connection(lambda conn: self._run_in_transaction(
-            conn, "DELETE FROM webhook_endpoints WHERE endpoint_id = ?", (endpoint_id,))) > 0
+        return (
+            self._with_connection(
+                lambda conn: self._run_in_transaction(
+                    conn, "DELETE FROM webhook_endpoints WHERE endpoint_id = ?", (endpoint_id,)
+                )
+            )
+            > 0
+        )
 
     def set_webhook_id(self, endpoint_id: str, webhook_id: str | None) -> bool:
-        return self._with_connection(lambda conn: self._run_in_transaction(
-            conn, "UPDATE webhook_endpoints SET webhook_id = ? WHERE endpoint_id = ?",
-            (webhook_id, endpoint_id))) > 0
+        return (
+            self._with_connection(
+                lambda conn: self._run_in_transaction(
+                    conn, "UPDATE webhook_endpoints SET webhook_id = ? WHERE endpoint_id = ?", (webhook_id, endpoint_id)
+                )
+            )
+            > 0
+        )
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -341,8 +405,11 @@ class EventBuffer:
         def work(conn: Any) -> None:
             try:
                 with self._transaction(conn) as cur:
-                    self._execute(cur, "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
-                                  ("", self._to_db_time(utc_now()), "write probe"))
+                    self._execute(
+                        cur,
+                        "INSERT INTO webhook_refusals (org_id, refused_at, reason) VALUES (?, ?, ?)",
+                        ("", self._to_db_time(utc_now()), "write probe"),
+                    )
                     raise _RollBack
             except _RollBack:
                 pass
@@ -372,8 +439,9 @@ class EventBuffer:
     # ---- plumbing -----------------------------------------------------------------------------
 
     def _endpoint(self, row: Any) -> Endpoint:
-        return Endpoint(endpoint_id=row[0], org_id=row[1], jwks_url=row[2], webhook_id=row[3],
-                        created_at=self._from_db_time(row[4]))
+        return Endpoint(
+            endpoint_id=row[0], org_id=row[1], jwks_url=row[2], webhook_id=row[3], created_at=self._from_db_time(row[4])
+        )
 
     def _create_schema(self, conn: Any) -> None:
         with self._transaction(conn) as cur:
@@ -384,9 +452,10 @@ class EventBuffer:
     def _existing_keys(self, cur: Any, org_id: str, keys: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(keys), KEY_CHUNK):
-            chunk = keys[start:start + KEY_CHUNK]
-            sql = ("SELECT event_key FROM webhook_events"
-                   f" WHERE org_id = ? AND event_key IN ({_placeholders(len(chunk))})")
+            chunk = keys[start : start + KEY_CHUNK]
+            sql = (
+                f"SELECT event_key FROM webhook_events WHERE org_id = ? AND event_key IN ({_placeholders(len(chunk))})"
+            )
             found.update(row[0] for row in self._execute(cur, sql, (org_id, *chunk)).fetchall())
         return found
 

@@ -47,42 +47,78 @@ def main(argv: Sequence[str] | None = None, extensions: Sequence[CommandsExtensi
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
-    parser = argparse.ArgumentParser(prog="zoho-desk-webhooks",
-                                     description="Receive Zoho Desk webhooks into a durable event buffer.")
+    parser = argparse.ArgumentParser(
+        prog="zoho-desk-webhooks", description="Receive Zoho Desk webhooks into a durable event buffer."
+    )
     parser.add_argument("--version", action="version", version=f"zoho-desk-webhooks {_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the webhook receiver")
     _buffer_url_option(serve)
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this host only, e.g. behind a TLS reverse "
-                            "proxy); 0.0.0.0 listens on every interface, for --tls-cert/--tls-key or a container")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this host only, e.g. behind a TLS reverse "
+        "proxy); 0.0.0.0 listens on every interface, for --tls-cert/--tls-key or a container",
+    )
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port (printed on start)")
     serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key serves HTTPS")
     serve.add_argument("--tls-key", help="PEM private key")
-    serve.add_argument("--heartbeat-seconds", type=float, default=5.0,
-                       help=f"how often the receiver records that it is up (at most {MAX_HEARTBEAT_SECONDS:g})")
+    serve.add_argument(
+        "--heartbeat-seconds",
+        type=float,
+        default=5.0,
+        help=f"how often the receiver records that it is up (at most {MAX_HEARTBEAT_SECONDS:g})",
+    )
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger deliveries are refused (413)")
     limits = serve.add_argument_group("connection limits", "so that slow or idle clients cannot use up the sockets")
-    limits.add_argument("--max-connections", type=int, default=200,
-                        help="open client connections at most; more are closed as soon as accepted (default: 200)")
-    limits.add_argument("--header-timeout-seconds", type=float, default=10.0,
-                        help="a connection is closed unless its request headers are in within this long of it "
-                             "opening or of its previous response (default: 10)")
-    limits.add_argument("--body-timeout-seconds", type=float, default=10.0,
-                        help="a delivery whose body is not in within this long is refused (408) (default: 10)")
-    limits.add_argument("--keep-alive-seconds", type=float, default=5.0,
-                        help="an idle connection is closed this long after its last response (default: 5)")
-    limits.add_argument("--max-header-bytes", type=int, default=16_384,
-                        help="a request line and headers larger than this are refused (400) (default: 16384)")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
-                       help="the receiver's log detail (request paths are never logged: they hold the secret token)")
-    serve.add_argument("--require-jwt-exp", action="store_true",
-                       help="refuse JWTs without an exp claim (by default exp/iat are checked when present)")
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        default=200,
+        help="open client connections at most; more are closed as soon as accepted (default: 200)",
+    )
+    limits.add_argument(
+        "--header-timeout-seconds",
+        type=float,
+        default=10.0,
+        help="a connection is closed unless its request headers are in within this long of it "
+        "opening or of its previous response (default: 10)",
+    )
+    limits.add_argument(
+        "--body-timeout-seconds",
+        type=float,
+        default=10.0,
+        help="a delivery whose body is not in within this long is refused (408) (default: 10)",
+    )
+    limits.add_argument(
+        "--keep-alive-seconds",
+        type=float,
+        default=5.0,
+        help="an idle connection is closed this long after its last response (default: 5)",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=16_384,
+        help="a request line and headers larger than this are refused (400) (default: 16384)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="the receiver's log detail (request paths are never logged: they hold the secret token)",
+    )
+    serve.add_argument(
+        "--require-jwt-exp",
+        action="store_true",
+        help="refuse JWTs without an exp claim (by default exp/iat are checked when present)",
+    )
     serve.set_defaults(handler=serve_command)
 
     endpoint = commands.add_parser("endpoint", help="manage receiving endpoints").add_subparsers(
-        title="endpoint commands", metavar="ACTION", dest="action", required=True)
+        title="endpoint commands", metavar="ACTION", dest="action", required=True
+    )
     add = endpoint.add_parser("add", help="create an endpoint and print its secret path once")
     _buffer_url_option(add)
     add.add_argument("--org-id", required=True, help="the Zoho Desk organization id whose events this endpoint takes")
@@ -109,16 +145,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
 
     prune = commands.add_parser("prune", help="delete events older than a number of days")
     _buffer_url_option(prune)
-    prune.add_argument("--older-than-days", type=float, required=True,
-                       help="delete events received more than this many days ago (keep longer than the time between syncs)")
+    prune.add_argument(
+        "--older-than-days",
+        type=float,
+        required=True,
+        help="delete events received more than this many days ago (keep longer than the time between syncs)",
+    )
     prune.set_defaults(handler=prune_command)
 
     return parser, commands
 
 
 def _buffer_url_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--buffer-url", default=os.environ.get(BUFFER_URL_ENV),
-                        help=f"sqlite:///abs/path.db or postgresql://user@host:port/db (default: ${BUFFER_URL_ENV})")
+    parser.add_argument(
+        "--buffer-url",
+        default=os.environ.get(BUFFER_URL_ENV),
+        help=f"sqlite:///abs/path.db or postgresql://user@host:port/db (default: ${BUFFER_URL_ENV})",
+    )
 
 
 def opened_buffer(args: argparse.Namespace) -> EventBuffer:
@@ -129,6 +172,7 @@ def opened_buffer(args: argparse.Namespace) -> EventBuffer:
 
 # ---- commands -------------------------------------------------------------------------------------
 
+
 def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -137,14 +181,23 @@ def serve_command(args: argparse.Namespace) -> int:
     from .receiver import create_app
 
     ssl_options = _tls_options(args.tls_cert, args.tls_key)
-    for option in ("max_body_bytes", "heartbeat_seconds", "max_connections", "header_timeout_seconds",
-                   "body_timeout_seconds", "keep_alive_seconds", "max_header_bytes"):
+    for option in (
+        "max_body_bytes",
+        "heartbeat_seconds",
+        "max_connections",
+        "header_timeout_seconds",
+        "body_timeout_seconds",
+        "keep_alive_seconds",
+        "max_header_bytes",
+    ):
         if getattr(args, option) <= 0:
             raise UserError(f"--{option.replace('_', '-')} must be positive")
     if args.heartbeat_seconds > MAX_HEARTBEAT_SECONDS:
-        raise UserError(f"--heartbeat-seconds must be at most {MAX_HEARTBEAT_SECONDS:g}: a sync treats a receiver silent "
-                        f"for {COVERAGE_GRACE.total_seconds():g} s as down, so a slower heartbeat would make every sync "
-                        "re-read its streams")
+        raise UserError(
+            f"--heartbeat-seconds must be at most {MAX_HEARTBEAT_SECONDS:g}: a sync treats a receiver silent "
+            f"for {COVERAGE_GRACE.total_seconds():g} s as down, so a slower heartbeat would make every sync "
+            "re-read its streams"
+        )
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     buffer = opened_buffer(args)
     try:
@@ -157,20 +210,33 @@ def serve_command(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"listening on {scheme}://{host}:{port}", file=sys.stderr, flush=True)
     if not ssl_options:
-        print("warning: serving plain HTTP. Zoho Desk delivers only to ports 80/443 over HTTPS, so put a "
-              "TLS-terminating reverse proxy in front (or pass --tls-cert/--tls-key and listen on 443).",
-              file=sys.stderr, flush=True)
-    app = create_app(buffer, max_body_bytes=args.max_body_bytes, body_timeout_seconds=args.body_timeout_seconds,
-                     heartbeat_seconds=args.heartbeat_seconds,
-                     verifier_factory=VerifierFactory(require_exp=args.require_jwt_exp))
+        print(
+            "warning: serving plain HTTP. Zoho Desk delivers only to ports 80/443 over HTTPS, so put a "
+            "TLS-terminating reverse proxy in front (or pass --tls-cert/--tls-key and listen on 443).",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(
+        buffer,
+        max_body_bytes=args.max_body_bytes,
+        body_timeout_seconds=args.body_timeout_seconds,
+        heartbeat_seconds=args.heartbeat_seconds,
+        verifier_factory=VerifierFactory(require_exp=args.require_jwt_exp),
+    )
     limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=args.max_connections)
     # access_log off: the access log would print request paths, and the path is the secret.
     # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
-    config = uvicorn.Config(app, http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
-                            log_level=args.log_level, access_log=False, log_config=None,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-                            timeout_keep_alive=args.keep_alive_seconds,
-                            h11_max_incomplete_event_size=args.max_header_bytes, **ssl_options)
+    config = uvicorn.Config(
+        app,
+        http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
+        log_level=args.log_level,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=args.keep_alive_seconds,
+        h11_max_incomplete_event_size=args.max_header_bytes,
+        **ssl_options,
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
@@ -221,6 +287,7 @@ def prune_command(args: argparse.Namespace) -> int:
 
 
 # ---- checks -------------------------------------------------------------------------------------
+
 
 class TlsOptions(TypedDict, total=False):
     """uvicorn.Config's TLS keyword arguments: both or neither."""

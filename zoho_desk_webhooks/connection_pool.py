@@ -21,8 +21,15 @@ class ConnectionPool:
     """At most `size` connections, reused most-recent-first. Driver errors (`driver_errors`) surface as
     BufferUnavailable."""
 
-    def __init__(self, connect: Callable[[], Any], *, name: str, size: int, acquire_timeout: float,
-                 driver_errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        *,
+        name: str,
+        size: int,
+        acquire_timeout: float,
+        driver_errors: tuple[type[BaseException], ...],
+    ) -> None:
         self._connect, self._name, self._driver_errors = connect, name, driver_errors
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)

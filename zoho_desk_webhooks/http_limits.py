@@ -38,8 +38,11 @@ class ConnectionLimits:
         self._refused += 1
         now = time.monotonic()
         if now - self._logged_at >= REFUSAL_LOG_INTERVAL:
-            log.warning("closed %d connection(s) beyond the limit of %d open connections (--max-connections)",
-                        self._refused, self.max_connections)
+            log.warning(
+                "closed %d connection(s) beyond the limit of %d open connections (--max-connections)",
+                self._refused,
+                self.max_connections,
+            )
             self._refused, self._logged_at = 0, now
 
 
@@ -86,6 +89,7 @@ class LimitedH11Protocol(H11Protocol):
     def _headers_too_late(self) -> None:
         self._header_deadline = None
         if not self.transport.is_closing():
-            log.debug("closing a connection whose request headers did not arrive within %g s",
-                      self._limits.header_timeout)
+            log.debug(
+                "closing a connection whose request headers did not arrive within %g s", self._limits.header_timeout
+            )
             self.transport.close()

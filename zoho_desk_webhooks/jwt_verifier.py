@@ -22,6 +22,7 @@ from .models import Endpoint
 log = logging.getLogger(__name__)
 FETCH_ERRORS = (jwt.PyJWTError, ValueError)  # ValueError: a body that is not JSON, which PyJWKClient lets through
 
+
 class JwtRejected(Exception):
     """The delivery's JWT is not acceptable; `reason` names why (a metric label)."""
 
@@ -87,8 +88,13 @@ class JwksKeys:
         self._last_error = "JWKS not fetched yet"
         self._client: jwt.PyJWKClient | None = None
         try:
-            self._client = jwt.PyJWKClient(url, lifespan=ttl, cooldown_duration=refetch_interval, timeout=timeout,
-                                           headers={"Accept": "application/json"})
+            self._client = jwt.PyJWKClient(
+                url,
+                lifespan=ttl,
+                cooldown_duration=refetch_interval,
+                timeout=timeout,
+                headers={"Accept": "application/json"},
+            )
         except jwt.PyJWKClientError as exc:  # not an http(s) URL
             self._last_error = f"cannot use the JWKS URL {url}: {exc}"
         self._keys: list[jwt.PyJWK] = []  # of the last set fetched
@@ -157,8 +163,13 @@ class ZohoJwtVerifier:
             raise UnsupportedAlgorithm(f"JWT algorithm {header.get('alg')!r} is not RS256")
         key = self.keys.key_for(header.get("kid"))
         try:
-            claims = jwt.decode(token, key, algorithms=["RS256"], leeway=self._leeway,
-                                options={"verify_aud": False, "require": self._required})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                leeway=self._leeway,
+                options={"verify_aud": False, "require": self._required},
+            )
         except jwt.ExpiredSignatureError:
             raise ExpiredJwt("JWT has expired") from None
         except jwt.ImmatureSignatureError:
@@ -175,8 +186,11 @@ class ZohoJwtVerifier:
             raise WrongAudience("JWT audience is not this endpoint's webhook")
         if not self._claims_logged:
             self._claims_logged = True  # names only: values may identify the org
-            log.info("Zoho webhook JWTs carry the claims %s%s", ", ".join(sorted(claims)),
-                     "" if "exp" in claims else " (no exp: a copied token would not expire)")
+            log.info(
+                "Zoho webhook JWTs carry the claims %s%s",
+                ", ".join(sorted(claims)),
+                "" if "exp" in claims else " (no exp: a copied token would not expire)",
+            )
         return claims
 
 
@@ -201,7 +215,8 @@ class VerifierFactory:
         with self._lock:
             verifier = self._verifiers.get(endpoint.jwks_url)
             if verifier is None:
-                verifier = ZohoJwtVerifier(JwksKeys(endpoint.jwks_url, **self._key_options),
-                                           require_exp=self._require_exp)
+                verifier = ZohoJwtVerifier(
+                    JwksKeys(endpoint.jwks_url, **self._key_options), require_exp=self._require_exp
+                )
                 self._verifiers[endpoint.jwks_url] = verifier
             return verifier

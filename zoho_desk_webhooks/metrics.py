@@ -27,21 +27,33 @@ COUNTERS = {
 REJECTED = "requests_rejected_total"
 REJECTED_HELP = "Webhook POST requests answered with an error, by reason; nothing of them was stored."
 HEARTBEAT_AGE = "heartbeat_age_seconds"
-HEARTBEAT_AGE_HELP = ("Seconds since this receiver last wrote its heartbeat to the buffer (since it started, while "
-                      "none has been written). Over 30 s, syncs count the receiver as down and re-read their streams.")
-HEAD_POSITION_HELP = ("Newest position in the buffer, per org. The buffer keeps no reader's position (each sync saves "
-                      "its own in its state), so a sync's unread events are this minus the position in its state.")
+HEARTBEAT_AGE_HELP = (
+    "Seconds since this receiver last wrote its heartbeat to the buffer (since it started, while "
+    "none has been written). Over 30 s, syncs count the receiver as down and re-read their streams."
+)
+HEAD_POSITION_HELP = (
+    "Newest position in the buffer, per org. The buffer keeps no reader's position (each sync saves "
+    "its own in its state), so a sync's unread events are this minus the position in its state."
+)
 EVENTS_HELP = "Events the buffer holds per org: stored, and not yet removed by retention (prune)."
-LAST_EVENT_HELP = ("When the org's newest event in the buffer was received (by any receiver), in unix seconds; "
-                   "absent once retention removed it.")
+LAST_EVENT_HELP = (
+    "When the org's newest event in the buffer was received (by any receiver), in unix seconds; "
+    "absent once retention removed it."
+)
 
 
 class Metrics:
-    def __init__(self, rejection_reasons: Iterable[str], *, heartbeat_age: Callable[[], float],
-                 org_heads: Callable[[], list[OrgHead]]) -> None:
+    def __init__(
+        self,
+        rejection_reasons: Iterable[str],
+        *,
+        heartbeat_age: Callable[[], float],
+        org_heads: Callable[[], list[OrgHead]],
+    ) -> None:
         self.registry = CollectorRegistry()
-        self._counters = {name: Counter(PREFIX + name, help_text, registry=self.registry)
-                          for name, help_text in COUNTERS.items()}
+        self._counters = {
+            name: Counter(PREFIX + name, help_text, registry=self.registry) for name, help_text in COUNTERS.items()
+        }
         self._rejected = Counter(PREFIX + REJECTED, REJECTED_HELP, ["reason"], registry=self.registry)
         for reason in rejection_reasons:
             self._rejected.labels(reason)  # shown as 0 until it happens
@@ -78,8 +90,9 @@ class BufferGauges(Collector):
             return
         head = GaugeMetricFamily(PREFIX + "buffer_head_position", HEAD_POSITION_HELP, labels=["org_id"])
         held = GaugeMetricFamily(PREFIX + "buffer_events", EVENTS_HELP, labels=["org_id"])
-        last = GaugeMetricFamily(PREFIX + "buffer_last_event_received_timestamp_seconds", LAST_EVENT_HELP,
-                                 labels=["org_id"])
+        last = GaugeMetricFamily(
+            PREFIX + "buffer_last_event_received_timestamp_seconds", LAST_EVENT_HELP, labels=["org_id"]
+        )
         for org in heads:
             head.add_metric([org.org_id], org.head_position)
             held.add_metric([org.org_id], org.head_position - org.pruned_through)

@@ -22,22 +22,31 @@ T = TypeVar("T")
 
 CONNECT_TIMEOUT_SECONDS = 5
 # Durability: PostgreSQL's default synchronous_commit=on flushes WAL before COMMIT returns.
-CONNECTION_OPTIONS = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                      "application_name": "zoho-desk-webhooks"}
+CONNECTION_OPTIONS = {
+    "autocommit": True,
+    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "application_name": "zoho-desk-webhooks",
+}
 # The pool retries a failed connect in the background, backing off, for this long; then the next request starts a
 # fresh attempt at once. Short, so that the buffer is usable again within seconds of the database coming back.
 RECONNECT_SECONDS = 2 * CONNECT_TIMEOUT_SECONDS
 SCHEMA_LOCK_ID = 0x7A64_6B77  # advisory lock key: two processes creating the schema at once
 # Fixed wording: psycopg's own parse errors quote the offending text, which may be the password.
-UNPARSABLE_URL = ("invalid PostgreSQL URL {url}: it could not be parsed. Write it as "
-                  "postgresql://user:password@host:port/db?option=value with options libpq knows, and "
-                  "check that special characters in the password are percent-encoded "
-                  "(% as %25, @ as %40, / as %2F, : as %3A)")
+UNPARSABLE_URL = (
+    "invalid PostgreSQL URL {url}: it could not be parsed. Write it as "
+    "postgresql://user:password@host:port/db?option=value with options libpq knows, and "
+    "check that special characters in the password are percent-encoded "
+    "(% as %25, @ as %40, / as %2F, : as %3A)"
+)
 
 
 # A database that cannot be used now, not a mistake in our SQL: a failover to a read-only standby, rights taken away.
-UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.ReadOnlySqlTransaction,
-               pg_errors.InsufficientPrivilege)
+UNAVAILABLE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    pg_errors.ReadOnlySqlTransaction,
+    pg_errors.InsufficientPrivilege,
+)
 
 # psycopg_pool logs every checkout and return at INFO: two lines per query at the receiver's default log level.
 logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
@@ -74,9 +83,17 @@ class PostgresEventBuffer(EventBuffer):
             ScrubbedConnection.connect(self.url, **CONNECTION_OPTIONS).close()
         except psycopg.Error as exc:
             raise BufferUnavailable(f"cannot connect to {self._name}: {exc}".strip()) from exc
-        return ConnectionPool(self.url, connection_class=ScrubbedConnection, kwargs=CONNECTION_OPTIONS, min_size=1,
-                              max_size=size, timeout=acquire_timeout, reconnect_timeout=RECONNECT_SECONDS,
-                              name=self._name, open=True)
+        return ConnectionPool(
+            self.url,
+            connection_class=ScrubbedConnection,
+            kwargs=CONNECTION_OPTIONS,
+            min_size=1,
+            max_size=size,
+            timeout=acquire_timeout,
+            reconnect_timeout=RECONNECT_SECONDS,
+            name=self._name,
+            open=True,
+        )
 
     def _with_connection(self, work: Callable[[Any], T]) -> T:
         for attempt in (1, 2):
@@ -89,7 +106,8 @@ class PostgresEventBuffer(EventBuffer):
             except PoolTimeout:
                 raise BufferUnavailable(
                     f"{self._name}: no database connection within {self._acquire_timeout:g} s (the database is "
-                    "down, or every connection is busy; the log shows the connect errors)") from None
+                    "down, or every connection is busy; the log shows the connect errors)"
+                ) from None
             except UNAVAILABLE as exc:
                 if attempt == 1 and conn is not None and conn.broken:
                     # The server dropped an idle connection (a restart): the other idle ones went with it, so drop

@@ -36,8 +36,18 @@ log = logging.getLogger(__name__)
 
 JWT_HEADER = "x-zdesk-jwt"
 REJECTION_REASONS = sorted(
-    {"unknown_token", "wrong_org", "too_large", "body_timeout", "client_disconnected", "invalid_json", "too_deep",
-     "bad_shape", "buffer_unavailable", JwksUnavailable.reason}
+    {
+        "unknown_token",
+        "wrong_org",
+        "too_large",
+        "body_timeout",
+        "client_disconnected",
+        "invalid_json",
+        "too_deep",
+        "bad_shape",
+        "buffer_unavailable",
+        JwksUnavailable.reason,
+    }
     | {cls.reason for cls in vars(jwt_verifier).values() if isinstance(cls, type) and issubclass(cls, JwtRejected)}
 )
 
@@ -45,9 +55,17 @@ REJECTION_REASONS = sorted(
 class WebhookReceiver:
     """Request handlers and the heartbeat, around one buffer."""
 
-    def __init__(self, buffer: EventBuffer, *, max_body_bytes: int, max_depth: int, body_timeout_seconds: float,
-                 heartbeat_seconds: float | None, verifier_factory: Callable[[Endpoint], ZohoJwtVerifier],
-                 receiver_id: str | None = None) -> None:
+    def __init__(
+        self,
+        buffer: EventBuffer,
+        *,
+        max_body_bytes: int,
+        max_depth: int,
+        body_timeout_seconds: float,
+        heartbeat_seconds: float | None,
+        verifier_factory: Callable[[Endpoint], ZohoJwtVerifier],
+        receiver_id: str | None = None,
+    ) -> None:
         self.buffer = buffer
         self.max_body_bytes, self.max_depth, self.body_timeout_seconds = max_body_bytes, max_depth, body_timeout_seconds
         self.heartbeat_seconds = heartbeat_seconds
@@ -73,14 +91,17 @@ class WebhookReceiver:
             reachable = False
         writable = self._writing()
         healthy = reachable and writable is not False
-        return JSONResponse({
-            "status": "ok" if healthy else "unavailable",
-            "buffer_reachable": reachable,
-            "buffer_writable": writable,
-            "receiver_id": self.receiver_id,
-            "started_at": _iso(self.started_at),
-            "last_heartbeat": _iso(self.last_heartbeat),
-        }, status_code=200 if healthy else 503)
+        return JSONResponse(
+            {
+                "status": "ok" if healthy else "unavailable",
+                "buffer_reachable": reachable,
+                "buffer_writable": writable,
+                "receiver_id": self.receiver_id,
+                "started_at": _iso(self.started_at),
+                "last_heartbeat": _iso(self.last_heartbeat),
+            },
+            status_code=200 if healthy else 503,
+        )
 
     async def metrics_text(self, request: Request) -> Response:
         body = await run_in_threadpool(self.metrics.render)  # its gauges read the buffer
@@ -134,8 +155,9 @@ class WebhookReceiver:
         verifier = self.verifier_factory(endpoint)
         try:
             # Off the event loop: the first call (or a key rotation) fetches the JWKS over HTTP.
-            await run_in_threadpool(verifier.verify, request.headers.get(JWT_HEADER),
-                                    org_id=endpoint.org_id, webhook_id=endpoint.webhook_id)
+            await run_in_threadpool(
+                verifier.verify, request.headers.get(JWT_HEADER), org_id=endpoint.org_id, webhook_id=endpoint.webhook_id
+            )
         except JwtRejected as exc:
             raise Rejection(401, exc.reason, str(exc)) from None
         except JwksUnavailable as exc:
@@ -173,14 +195,21 @@ class WebhookReceiver:
             for at in refusal.times:
                 self.buffer.record_refusal(org_id, refusal.reason, at)
 
-    def _refuse(self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None,
-                count: bool = True) -> Response:
+    def _refuse(
+        self, request: Request, rejection: Rejection, *, endpoint: Endpoint | None = None, count: bool = True
+    ) -> Response:
         if count:
             self.metrics.reject(rejection.reason)
         client = request.client.host if request.client else "-"
-        log.warning("refused %s webhook request: status=%d reason=%s endpoint=%s client=%s detail=%s",
-                    request.method, rejection.status, rejection.reason,
-                    endpoint.endpoint_id if endpoint else "-", client, rejection.detail)
+        log.warning(
+            "refused %s webhook request: status=%d reason=%s endpoint=%s client=%s detail=%s",
+            request.method,
+            rejection.status,
+            rejection.reason,
+            endpoint.endpoint_id if endpoint else "-",
+            client,
+            rejection.detail,
+        )
         # Close: the body may be unread (413, 408), and a refused client has no reason to stay.
         return JSONResponse({"error": rejection.reason}, status_code=rejection.status, headers={"Connection": "close"})
 
@@ -234,7 +263,9 @@ class WebhookReceiver:
         try:
             if self.started_at is None:  # lifespan stamps it before the first beat
                 raise RuntimeError("heartbeat before the receiver started")
-            await run_in_threadpool(self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped)
+            await run_in_threadpool(
+                self.buffer.record_heartbeat, self.receiver_id, self.started_at, now, stopped=stopped
+            )
             self.last_heartbeat, self._last_heartbeat_written = now, time.monotonic()
             self._last_heartbeat_failed = False
             await self._record_refusals()
@@ -243,14 +274,26 @@ class WebhookReceiver:
             log.warning("heartbeat failed: %s", exc)
 
 
-def create_app(buffer: EventBuffer, *, max_body_bytes: int = 1_000_000, max_depth: int = 32,
-               body_timeout_seconds: float = 10, heartbeat_seconds: float | None = 5,
-               verifier_factory: Callable[[Endpoint], ZohoJwtVerifier] | None = None,
-               receiver_id: str | None = None) -> Starlette:
+def create_app(
+    buffer: EventBuffer,
+    *,
+    max_body_bytes: int = 1_000_000,
+    max_depth: int = 32,
+    body_timeout_seconds: float = 10,
+    heartbeat_seconds: float | None = 5,
+    verifier_factory: Callable[[Endpoint], ZohoJwtVerifier] | None = None,
+    receiver_id: str | None = None,
+) -> Starlette:
     """The receiver app. `heartbeat_seconds=None` turns the coverage heartbeat off."""
-    receiver = WebhookReceiver(buffer, max_body_bytes=max_body_bytes, max_depth=max_depth,
-                               body_timeout_seconds=body_timeout_seconds, heartbeat_seconds=heartbeat_seconds,
-                               verifier_factory=verifier_factory or VerifierFactory(), receiver_id=receiver_id)
+    receiver = WebhookReceiver(
+        buffer,
+        max_body_bytes=max_body_bytes,
+        max_depth=max_depth,
+        body_timeout_seconds=body_timeout_seconds,
+        heartbeat_seconds=heartbeat_seconds,
+        verifier_factory=verifier_factory or VerifierFactory(),
+        receiver_id=receiver_id,
+    )
     app = Starlette(
         routes=[
             Route("/healthz", receiver.healthz, methods=["GET"]),

@@ -38,7 +38,7 @@ def redact_url(url: str) -> str:
 
 def _redact_uri(url: str) -> tuple[str, list[str]]:
     scheme = _SCHEME.match(url)
-    head, rest = (url[:scheme.end()], url[scheme.end():]) if scheme else ("", url)
+    head, rest = (url[: scheme.end()], url[scheme.end() :]) if scheme else ("", url)
     hidden: list[str] = []
     # Query first: once its secrets are masked, their `@`s cannot be taken for the userinfo's end.
     rest = _QUERY_PARAM.sub(lambda param: _hide_param(param, hidden), rest)
@@ -59,8 +59,8 @@ def _hide_userinfo(rest: str, hidden: list[str]) -> str:
     colon = rest.find(":", 0, max(at, 0))
     if at < 0 or colon < 0:
         return rest
-    hidden.append(unquote(rest[colon + 1:at]))
-    return f"{rest[:colon + 1]}{MASK}{rest[at:]}"
+    hidden.append(unquote(rest[colon + 1 : at]))
+    return f"{rest[: colon + 1]}{MASK}{rest[at:]}"
 
 
 def _redact_keywords(conninfo: str) -> tuple[str, list[str]]:
@@ -72,7 +72,7 @@ def _redact_keywords(conninfo: str) -> tuple[str, list[str]]:
         if pair is None:
             raise ValueError("not a key=value connection string")  # caught: shown as a placeholder
         if is_password_key(pair.group(1)):
-            pieces.append(conninfo[pos:pair.start(2)] + MASK)
+            pieces.append(conninfo[pos : pair.start(2)] + MASK)
             hidden.append(_keyword_value(pair.group(2)))
         else:
             pieces.append(pair.group(0))

@@ -51,8 +51,9 @@ class PendingRefusals:
                 key = (None, refusal.reason)
             known = self._pending.get(key)
             if known is None:
-                self._pending[key] = Refusal(key[0], refusal.org_id if key[0] else None, refusal.reason,
-                                             refusal.first, refusal.last)
+                self._pending[key] = Refusal(
+                    key[0], refusal.org_id if key[0] else None, refusal.reason, refusal.first, refusal.last
+                )
             else:
                 known.org_id = known.org_id or refusal.org_id
                 known.first, known.last = min(known.first, refusal.first), max(known.last, refusal.last)

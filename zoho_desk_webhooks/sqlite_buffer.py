@@ -34,16 +34,20 @@ class SqliteEventBuffer(EventBuffer):
         super().__init__(url, **kwargs)
 
     def _open_pool(self, size: int, acquire_timeout: float) -> ConnectionPool:
-        return ConnectionPool(self._connect, name=redact_url(self.url), size=size, acquire_timeout=acquire_timeout,
-                              driver_errors=(sqlite3.OperationalError,))
+        return ConnectionPool(
+            self._connect,
+            name=redact_url(self.url),
+            size=size,
+            acquire_timeout=acquire_timeout,
+            driver_errors=(sqlite3.OperationalError,),
+        )
 
     def _with_connection(self, work: Callable[[Any], T]) -> T:
         return self._pool.run(work)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions, we issue BEGIN IMMEDIATE ourselves.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         try:
             try:
                 mode = _switch_to_wal(conn)
@@ -107,7 +111,7 @@ def sqlite_path(url: str) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise InvalidBufferUrl(f"SQLite buffer URL must look like sqlite:///absolute/path.db, got {url!r}")
-    path = "/" + url[len(prefix):].lstrip("/")  # sqlite:///abs/x.db and sqlite:////abs/x.db alike
+    path = "/" + url[len(prefix) :].lstrip("/")  # sqlite:///abs/x.db and sqlite:////abs/x.db alike
     if "?" in path or "#" in path:
         raise InvalidBufferUrl(f"SQLite buffer URL takes no query or fragment: {url!r}")
     return path

@@ -28,11 +28,39 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
-STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields", "contacts", "accounts", "agents",
-           "teams", "team_members", "roles", "profiles", "skills", "support_plans", "layouts", "business_hours",
-           "holiday_lists", "channels", "tasks", "calls", "events", "activities", "ticket_threads", "ticket_comments",
-           "ticket_time_entries", "ticket_attachments", "ticket_tags", "articles", "article_categories", "recycle_bin",
-           "organizations"]
+STREAMS = [
+    "tickets",
+    "departments",
+    "products",
+    "contracts",
+    "organization_fields",
+    "contacts",
+    "accounts",
+    "agents",
+    "teams",
+    "team_members",
+    "roles",
+    "profiles",
+    "skills",
+    "support_plans",
+    "layouts",
+    "business_hours",
+    "holiday_lists",
+    "channels",
+    "tasks",
+    "calls",
+    "events",
+    "activities",
+    "ticket_threads",
+    "ticket_comments",
+    "ticket_time_entries",
+    "ticket_attachments",
+    "ticket_tags",
+    "articles",
+    "article_categories",
+    "recycle_bin",
+    "organizations",
+]
 SIMULATOR_SEED = 7
 MOUNT = "/secrets"  # where the config, catalog and webhook buffer live inside the containers
 LOCAL_CONTAINERS_CONF = "/etc/containers/containers.local.conf"  # written by shared/tools/container-base.sh
@@ -53,6 +81,7 @@ pytestmark = [
 
 # ---- podman -------------------------------------------------------------------------------------------------------
 
+
 def podman_command() -> List[str]:
     # container-base.sh prints PODMAN='podman --storage-driver=vfs --runtime runc'; the script exports it.
     return shlex.split(os.environ.get("PODMAN") or "podman --storage-driver=vfs --runtime runc")
@@ -66,12 +95,14 @@ def podman_env() -> Dict[str, str]:
 
 
 def podman(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(podman_command() + list(args), capture_output=True, text=True, timeout=timeout,
-                          env=podman_env())
+    return subprocess.run(
+        podman_command() + list(args), capture_output=True, text=True, timeout=timeout, env=podman_env()
+    )
 
 
-def run_image(*args: str, workdir: Path | None = None, entrypoint: str | None = None,
-              timeout: float = 600) -> subprocess.CompletedProcess:
+def run_image(
+    *args: str, workdir: Path | None = None, entrypoint: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     options = ["run", "--rm", "-i", "--network=host"]
     if workdir is not None:
         options += ["-v", f"{workdir}:{MOUNT}"]
@@ -104,6 +135,7 @@ def record_counts(msgs: List[Dict[str, Any]]) -> Dict[str, int]:
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def image() -> str:
     found = podman("image", "exists", IMAGE)
@@ -117,7 +149,10 @@ def simulator_process() -> Iterator[Dict[str, Any]]:
     """`python -m integration_tests.simulator` on a free port; yields its JSON line (base_url, config, ...)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "integration_tests.simulator", "--port", "0", "--seed", str(SIMULATOR_SEED)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     line: List[str] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
@@ -125,7 +160,9 @@ def simulator_process() -> Iterator[Dict[str, Any]]:
     reader.join(timeout=60)
     if not line or not line[0].strip():
         process.kill()
-        pytest.fail(f"the simulator printed no JSON line: {process.stderr.read() if process.poll() is not None else ''}")
+        pytest.fail(
+            f"the simulator printed no JSON line: {process.stderr.read() if process.poll() is not None else ''}"
+        )
     try:
         yield json.loads(line[0])
     finally:
@@ -140,7 +177,6 @@ def simulator_process() -> Iterator[Dict[str, Any]]:
 def expected_counts() -> Dict[str, int]:
     """Records per stream in the simulator's seeded data (the subprocess uses the same seed and default sizes)."""
     from integration_tests.simulator import ZohoDeskSimulator
-
     from integration_tests.test_streams import expected_counts as counts_of
 
     return counts_of(ZohoDeskSimulator(seed=SIMULATOR_SEED))  # never started: only its seeded data is read
@@ -174,6 +210,7 @@ def workdir(simulator_process) -> Iterator[Path]:
 
 
 # ---- the image ----------------------------------------------------------------------------------------------------
+
 
 def test_image_is_configured_like_an_airbyte_connector(image):
     inspected = podman("image", "inspect", image, "--format", "{{json .Config}}")
@@ -224,8 +261,9 @@ def test_discover(image, workdir):
 
 
 def test_read_emits_every_record_of_the_simulator(image, workdir, expected_counts, simulator_process):
-    result = run_image("read", "--config", f"{MOUNT}/config.json", "--catalog", f"{MOUNT}/configured_catalog.json",
-                       workdir=workdir)
+    result = run_image(
+        "read", "--config", f"{MOUNT}/config.json", "--catalog", f"{MOUNT}/configured_catalog.json", workdir=workdir
+    )
     msgs = messages(result.stdout)
     assert error_traces(msgs) == []
     assert result.returncode == 0, result.stderr[-3000:]
@@ -239,7 +277,9 @@ def test_read_emits_every_record_of_the_simulator(image, workdir, expected_count
     # The closing per-stream usage line (source.py) reaches the platform's log.
     finished = [m["log"]["message"] for m in of_type(msgs, "LOG") if m["log"]["message"].startswith("Finished ")]
     for stream in STREAMS:
-        assert any(line.startswith(f"Finished {stream}: {expected_counts[stream]:,} records") for line in finished), stream
+        assert any(line.startswith(f"Finished {stream}: {expected_counts[stream]:,} records") for line in finished), (
+            stream
+        )
 
 
 def test_host_read_agrees_with_the_seeded_counts(workdir, expected_counts, simulator_process):
@@ -247,9 +287,20 @@ def test_host_read_agrees_with_the_seeded_counts(workdir, expected_counts, simul
     config = workdir / "host-config.json"
     config.write_text(json.dumps(simulator_process["config"]))
     result = subprocess.run(
-        [sys.executable, "-m", "source_zoho_desk.run", "read", "--config", str(config),
-         "--catalog", str(workdir / "configured_catalog.json")],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "source_zoho_desk.run",
+            "read",
+            "--config",
+            str(config),
+            "--catalog",
+            str(workdir / "configured_catalog.json"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     msgs = messages(result.stdout)
     assert error_traces(msgs) == []
@@ -257,6 +308,7 @@ def test_host_read_agrees_with_the_seeded_counts(workdir, expected_counts, simul
 
 
 # ---- the webhook receiver in the same image -----------------------------------------------------------------------
+
 
 def test_webhook_cli_help(image):
     result = run_image("--help", entrypoint="zoho-desk-webhooks")
@@ -275,16 +327,21 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "tls-cert.pem", directory / "tls-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     for path in (cert_path, key_path):
         path.chmod(0o644)  # read by uid 1000 in the container; a throwaway test key
     return cert_path, key_path
@@ -302,18 +359,48 @@ def test_webhook_receiver_serves_https_from_the_image(image, workdir):
     """`serve` with --tls-cert/--tls-key and a SQLite buffer, as docs/zoho-desk.md shows (on a high port here)."""
     cert, key = _self_signed(workdir)
     buffer_url = f"sqlite:///{MOUNT}/buffer.db"
-    added = run_image("endpoint", "add", "--buffer-url", buffer_url, "--org-id", "60012345678", "--data-center", "com",
-                      workdir=workdir, entrypoint="zoho-desk-webhooks")
+    added = run_image(
+        "endpoint",
+        "add",
+        "--buffer-url",
+        buffer_url,
+        "--org-id",
+        "60012345678",
+        "--data-center",
+        "com",
+        workdir=workdir,
+        entrypoint="zoho-desk-webhooks",
+    )
     assert added.returncode == 0, added.stderr
     token_path = added.stdout.strip()
     assert token_path.startswith("/webhooks/") and len(token_path) > len("/webhooks/") + 16
 
     port = _free_port()
     name = f"zoho-desk-webhooks-{uuid.uuid4().hex[:8]}"
-    started = podman("run", "-d", "--rm", "--name", name, "--network=host", "-v", f"{workdir}:{MOUNT}",
-                     "--entrypoint", "zoho-desk-webhooks", image, "serve", "--buffer-url", buffer_url,
-                     "--host", "127.0.0.1", "--port", str(port),
-                     "--tls-cert", f"{MOUNT}/{cert.name}", "--tls-key", f"{MOUNT}/{key.name}")
+    started = podman(
+        "run",
+        "-d",
+        "--rm",
+        "--name",
+        name,
+        "--network=host",
+        "-v",
+        f"{workdir}:{MOUNT}",
+        "--entrypoint",
+        "zoho-desk-webhooks",
+        image,
+        "serve",
+        "--buffer-url",
+        buffer_url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--tls-cert",
+        f"{MOUNT}/{cert.name}",
+        "--tls-key",
+        f"{MOUNT}/{key.name}",
+    )
     assert started.returncode == 0, started.stderr
     try:
         deadline, health, validation = time.monotonic() + 120, None, None

@@ -12,8 +12,20 @@ import yaml
 from source_zoho_desk import packaged_manifest, zoho_hosts
 
 REPO = Path(__file__).resolve().parents[2]
-STREAMS = {"tickets", "departments", "contacts", "accounts", "agents", "teams", "ticket_threads", "ticket_comments",
-           "tasks", "calls", "products", "contracts"}
+STREAMS = {
+    "tickets",
+    "departments",
+    "contacts",
+    "accounts",
+    "agents",
+    "teams",
+    "ticket_threads",
+    "ticket_comments",
+    "tasks",
+    "calls",
+    "products",
+    "contracts",
+}
 
 
 @pytest.fixture(scope="module")

@@ -73,5 +73,12 @@ from .schema import TICKET_FIELDS, TICKET_LIST_DEFAULT_FIELDS, TICKET_SEARCH_FIE
 from .server import ZohoDeskSimulator
 from .settings import RequestRecord, Settings, WebhookFaults
 
-__all__ = ["ZohoDeskSimulator", "Settings", "WebhookFaults", "RequestRecord", "TICKET_FIELDS",
-           "TICKET_LIST_DEFAULT_FIELDS", "TICKET_SEARCH_FIELDS"]
+__all__ = [
+    "ZohoDeskSimulator",
+    "Settings",
+    "WebhookFaults",
+    "RequestRecord",
+    "TICKET_FIELDS",
+    "TICKET_LIST_DEFAULT_FIELDS",
+    "TICKET_SEARCH_FIELDS",
+]

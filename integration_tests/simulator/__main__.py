@@ -23,9 +23,18 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--public-host", default=None, help="host name used in the printed URLs")
     p.add_argument("--seed", type=int, default=7)
-    for name, default in (("tickets", 237), ("departments", 6), ("products", 41), ("contracts", 57),
-                          ("contacts", 120), ("accounts", 40), ("agents", 12), ("calls", 80), ("events", 40),
-                          ("articles", 30)):
+    for name, default in (
+        ("tickets", 237),
+        ("departments", 6),
+        ("products", 41),
+        ("contracts", 57),
+        ("contacts", 120),
+        ("accounts", 40),
+        ("agents", 12),
+        ("calls", 80),
+        ("events", 40),
+        ("articles", 30),
+    ):
         p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--latency", type=float, default=0.0)
     p.add_argument("--max-concurrency", type=int, default=10)
@@ -34,18 +43,41 @@ def main(argv=None) -> int:
     p.add_argument("--credits-per-day", type=int, default=100000)
     args = p.parse_args(argv)
 
-    sim = ZohoDeskSimulator(seed=args.seed, tickets=args.tickets, departments=args.departments,
-                            products=args.products, contracts=args.contracts, contacts=args.contacts,
-                            accounts=args.accounts, agents=args.agents, calls=args.calls, events=args.events,
-                            articles=args.articles, host=args.host, port=args.port, public_host=args.public_host)
+    sim = ZohoDeskSimulator(
+        seed=args.seed,
+        tickets=args.tickets,
+        departments=args.departments,
+        products=args.products,
+        contracts=args.contracts,
+        contacts=args.contacts,
+        accounts=args.accounts,
+        agents=args.agents,
+        calls=args.calls,
+        events=args.events,
+        articles=args.articles,
+        host=args.host,
+        port=args.port,
+        public_host=args.public_host,
+    )
     s = sim.settings
     s.latency, s.max_concurrency, s.list_from_base = args.latency, args.max_concurrency, args.list_from_base
     s.ticket_list_max_limit = args.ticket_list_max_limit
     s.credits_per_day = s.credits_remaining = args.credits_per_day
     sim.start()
-    print(json.dumps({"base_url": sim.base_url, "desk_base_url": sim.desk_base_url,
-                      "accounts_base_url": sim.accounts_base_url, "jwks_url": sim.jwks_url, "org_id": sim.org_id,
-                      "config": sim.config()}, ensure_ascii=False), flush=True)
+    print(
+        json.dumps(
+            {
+                "base_url": sim.base_url,
+                "desk_base_url": sim.desk_base_url,
+                "accounts_base_url": sim.accounts_base_url,
+                "jwks_url": sim.jwks_url,
+                "org_id": sim.org_id,
+                "config": sim.config(),
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

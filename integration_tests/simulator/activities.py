@@ -15,12 +15,30 @@ from typing import Optional
 from .cfvalues import custom_values
 from .data import SEED_NOW, iso, parse_iso, recycle_entry
 
-TASK_SUBJECTS = ("Call back {first}", "Send a replacement {p}", "Check the refund status", "Follow up: {s}",
-                 "Rappeler le client", "Rückruf vereinbaren", "見積書を送付する", "Escalate to tier 2 🚨")
-CALL_SUBJECTS = ("Inbound call from {first}", "Callback about {s}", "Billing question", "Appel entrant",
-                 "Follow-up call ☎")
-EVENT_SUBJECTS = ("On-site visit", "Product demo for {first}", "Onboarding session", "Réunion de suivi",
-                  "Quarterly review 📅")
+TASK_SUBJECTS = (
+    "Call back {first}",
+    "Send a replacement {p}",
+    "Check the refund status",
+    "Follow up: {s}",
+    "Rappeler le client",
+    "Rückruf vereinbaren",
+    "見積書を送付する",
+    "Escalate to tier 2 🚨",
+)
+CALL_SUBJECTS = (
+    "Inbound call from {first}",
+    "Callback about {s}",
+    "Billing question",
+    "Appel entrant",
+    "Follow-up call ☎",
+)
+EVENT_SUBJECTS = (
+    "On-site visit",
+    "Product demo for {first}",
+    "Onboarding session",
+    "Réunion de suivi",
+    "Quarterly review 📅",
+)
 DELETED = {"tasks": 3, "calls": 2, "events": 1}
 
 
@@ -49,25 +67,39 @@ class _Maker:
         r = self.rng
         modified = _clip(created + timedelta(seconds=r.randint(0, 20 * 86400))) if r.random() < 0.8 else created
         dept = ticket["departmentId"] if ticket else r.choice(list(self.store["departments"]))
-        return {"ticketId": ticket["id"] if ticket else None,
-                "ticketNumber": ticket["ticketNumber"] if ticket else None, "contactId": contact_id,
-                "departmentId": dept, "ownerId": self._owner(ticket), "teamId": (ticket or {}).get("teamId"),
-                "creatorId": r.choice(self.agents) if self.agents else None, "createdTime": iso(created),
-                "modifiedTime": iso(modified), "modifiedBy": r.choice(self.agents) if self.agents else None,
-                "isCommented": r.random() < 0.2, "layoutId": self.store.layouts.get(kind)}
+        return {
+            "ticketId": ticket["id"] if ticket else None,
+            "ticketNumber": ticket["ticketNumber"] if ticket else None,
+            "contactId": contact_id,
+            "departmentId": dept,
+            "ownerId": self._owner(ticket),
+            "teamId": (ticket or {}).get("teamId"),
+            "creatorId": r.choice(self.agents) if self.agents else None,
+            "createdTime": iso(created),
+            "modifiedTime": iso(modified),
+            "modifiedBy": r.choice(self.agents) if self.agents else None,
+            "isCommented": r.random() < 0.2,
+            "layoutId": self.store.layouts.get(kind),
+        }
 
     def task(self, ticket: dict) -> dict:
         r = self.rng
         t0 = parse_iso(ticket["createdTime"])
         created = _clip(t0 + timedelta(seconds=r.randint(60, 10 * 86400)))
         contact = self.contacts.get(ticket.get("contactId") or "")
-        status = "Completed" if ticket["status"] == "Closed" and r.random() < 0.8 else r.choice(
-            ("Not Started", "In Progress", "Completed", "Deferred"))
-        rec = {"subject": self._text(TASK_SUBJECTS, ticket, contact),
-               "dueDate": iso(created + timedelta(hours=r.randint(4, 14 * 24))),
-               "priority": r.choice(("High", "Normal", "Low", None)), "status": status,
-               "category": r.choice(("Follow-up", "Callback", None)),
-               "description": r.choice((None, "<div>Rappeler avant 18h.</div>", "Check the RMA form.\nThen close."))}
+        status = (
+            "Completed"
+            if ticket["status"] == "Closed" and r.random() < 0.8
+            else r.choice(("Not Started", "In Progress", "Completed", "Deferred"))
+        )
+        rec = {
+            "subject": self._text(TASK_SUBJECTS, ticket, contact),
+            "dueDate": iso(created + timedelta(hours=r.randint(4, 14 * 24))),
+            "priority": r.choice(("High", "Normal", "Low", None)),
+            "status": status,
+            "category": r.choice(("Follow-up", "Callback", None)),
+            "description": r.choice((None, "<div>Rappeler avant 18h.</div>", "Check the RMA form.\nThen close.")),
+        }
         rec.update(self._common("tasks", created, ticket, ticket.get("contactId")))
         rec["isCompleted"] = status == "Completed"
         rec["completedTime"] = rec["modifiedTime"] if rec["isCompleted"] else None
@@ -85,10 +117,15 @@ class _Maker:
         contact = self.contacts.get(contact_id or "")
         status = r.choices(("Completed", "In Progress", "Cancelled"), weights=(80, 5, 15))[0]
         duration = r.randint(15, 3600) if status == "Completed" else 0
-        rec = {"subject": self._text(CALL_SUBJECTS, ticket, contact),
-               "direction": r.choice(("inbound", "outbound")), "duration": str(duration), "status": status,
-               "startTime": iso(created), "priority": r.choice(("High", "Normal", "Low", None)),
-               "description": r.choice((None, "Customer asked for a refund.", "Left a voicemail 📞"))}
+        rec = {
+            "subject": self._text(CALL_SUBJECTS, ticket, contact),
+            "direction": r.choice(("inbound", "outbound")),
+            "duration": str(duration),
+            "status": status,
+            "startTime": iso(created),
+            "priority": r.choice(("High", "Normal", "Low", None)),
+            "description": r.choice((None, "Customer asked for a refund.", "Left a voicemail 📞")),
+        }
         rec.update(self._common("calls", created, ticket, contact_id))
         rec["isCompleted"] = status == "Completed"
         rec["completedTime"] = iso(created + timedelta(seconds=duration)) if rec["isCompleted"] else None
@@ -98,16 +135,19 @@ class _Maker:
         r = self.rng
         base = parse_iso(ticket["createdTime"]) if ticket else datetime(2023, 3, 1, tzinfo=SEED_NOW.tzinfo)
         created = _clip(base + timedelta(seconds=r.randint(0, 20 * 86400)))
-        contact_id = ticket.get("contactId") if ticket else (r.choice(list(self.contacts)) if self.contacts
-                                                             else None)
+        contact_id = ticket.get("contactId") if ticket else (r.choice(list(self.contacts)) if self.contacts else None)
         contact = self.contacts.get(contact_id or "")
         start = created + timedelta(days=r.randint(1, 21), hours=r.randint(0, 8))
         status = "Completed" if start < SEED_NOW and r.random() < 0.8 else r.choice(("Not Started", "In Progress"))
-        rec = {"subject": self._text(EVENT_SUBJECTS, ticket, contact), "startTime": iso(start),
-               "duration": str(r.choice((30, 45, 60, 90, 120))), "category": r.choice(("Meeting", "Demo",
-                                                                                       "Training", None)),
-               "status": status, "priority": r.choice(("High", "Normal", "Low", None)),
-               "description": r.choice((None, "Bring the spare router.", "Salle 3 — 2e étage"))}
+        rec = {
+            "subject": self._text(EVENT_SUBJECTS, ticket, contact),
+            "startTime": iso(start),
+            "duration": str(r.choice((30, 45, 60, 90, 120))),
+            "category": r.choice(("Meeting", "Demo", "Training", None)),
+            "status": status,
+            "priority": r.choice(("High", "Normal", "Low", None)),
+            "description": r.choice((None, "Bring the spare router.", "Salle 3 — 2e étage")),
+        }
         rec.update(self._common("events", created, ticket, contact_id))
         rec["isCompleted"] = status == "Completed"
         rec["reminder"] = iso(start - timedelta(minutes=30)) if r.random() < 0.4 else None
@@ -121,10 +161,14 @@ def seed_activities(store, ids, rng: random.Random, calls: int, events: int) -> 
     batches = {
         "tasks": [(make.task(t), False) for t in tickets for _ in range(int(t["taskCount"]))]
         + [(make.task(rng.choice(tickets)), True) for _ in range(DELETED["tasks"] if tickets else 0)],
-        "calls": [(make.call(rng.choice(tickets) if tickets and rng.random() < 0.85 else None), i < DELETED["calls"])
-                  for i in range(calls)],
-        "events": [(make.event(rng.choice(tickets) if tickets and rng.random() < 0.6 else None),
-                    i < DELETED["events"]) for i in range(events)],
+        "calls": [
+            (make.call(rng.choice(tickets) if tickets and rng.random() < 0.85 else None), i < DELETED["calls"])
+            for i in range(calls)
+        ],
+        "events": [
+            (make.event(rng.choice(tickets) if tickets and rng.random() < 0.6 else None), i < DELETED["events"])
+            for i in range(events)
+        ],
     }
     for module, records in batches.items():
         kind = module.capitalize()
@@ -136,7 +180,8 @@ def seed_activities(store, ids, rng: random.Random, calls: int, events: int) -> 
             rec["cf"] = custom_values(rng, module, parse_iso(rec["createdTime"]), rec)
             if deleted:
                 when = iso(_clip(parse_iso(rec["modifiedTime"]) + timedelta(hours=rng.randint(1, 48))))
-                store["recycleBin"][rid] = recycle_entry(rec, kind, rec["subject"], rec["departmentId"],
-                                                         rec["modifiedBy"], when)
+                store["recycleBin"][rid] = recycle_entry(
+                    rec, kind, rec["subject"], rec["departmentId"], rec["modifiedBy"], when
+                )
             else:
                 store[module][rid] = rec

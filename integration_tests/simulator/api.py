@@ -38,8 +38,18 @@ from .limits import call_cost
 from .listing import page as _page
 from .listing import rows_or_204 as _rows_or_204
 from .listing import search_count, search_filter, sort_for_search, sort_records, text_matches
-from .params import (bool_param, check_allowed, choice_param, id_list_param, id_param, limit_param, list_param,
-                     offset_param, sort_param, time_range_param)
+from .params import (
+    bool_param,
+    check_allowed,
+    choice_param,
+    id_list_param,
+    id_param,
+    limit_param,
+    list_param,
+    offset_param,
+    sort_param,
+    time_range_param,
+)
 from .settings import Clock, Settings
 from .webhooks import WebhookHub, validate_subscriptions
 
@@ -89,13 +99,25 @@ def _person(agent: Optional[dict]) -> Optional[dict]:
     """The short agent object of ``include=owner`` / ``assignee``."""
     if not agent:
         return None
-    return {"id": agent["id"], "firstName": agent["firstName"], "lastName": agent["lastName"],
-            "email": agent["emailId"], "photoURL": agent["photoURL"]}
+    return {
+        "id": agent["id"],
+        "firstName": agent["firstName"],
+        "lastName": agent["lastName"],
+        "email": agent["emailId"],
+        "photoURL": agent["photoURL"],
+    }
 
 
 class DeskApi:
-    def __init__(self, store: Store, lock: threading.RLock, settings: Settings, clock: Clock, hub: WebhookHub,
-                 new_id: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        lock: threading.RLock,
+        settings: Settings,
+        clock: Clock,
+        hub: WebhookHub,
+        new_id: Callable[[str], str],
+    ) -> None:
         self.store = store
         self.lock = lock
         self.settings = settings
@@ -147,8 +169,12 @@ class DeskApi:
                     return route, m.groups()
                 methods.add(route.method)
         if methods:
-            raise ApiError(405, "METHOD_NOT_ALLOWED", f"The HTTP method {method} is not allowed for this URL",
-                           headers={"Allow": ", ".join(sorted(methods))})
+            raise ApiError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"The HTTP method {method} is not allowed for this URL",
+                headers={"Allow": ", ".join(sorted(methods))},
+            )
         raise not_found("The requested URL does not exist")
 
     # --- helpers ---------------------------------------------------------------------------------------------------
@@ -183,8 +209,19 @@ class DeskApi:
         return json_response(200, copy.deepcopy(self.store.organization))
 
     # --- tickets ---------------------------------------------------------------------------------------------------
-    TICKET_LIST_PARAMS = ("from", "limit", "sortBy", "departmentId", "departmentIds", "status", "include", "fields",
-                          "assignee", "channel", "priority")
+    TICKET_LIST_PARAMS = (
+        "from",
+        "limit",
+        "sortBy",
+        "departmentId",
+        "departmentIds",
+        "status",
+        "include",
+        "fields",
+        "assignee",
+        "channel",
+        "priority",
+    )
     TICKET_LIST_INCLUDES = ("contacts", "products", "departments", "team", "assignee")
     TICKET_GET_INCLUDES = TICKET_LIST_INCLUDES + ("contract", "isRead", "skills")
     TICKET_SORTS = ("createdTime", "dueDate", "recentThread")
@@ -198,7 +235,9 @@ class DeskApi:
             rows = [r for r in rows if r["departmentId"] in depts]
         if q.get("status"):
             wanted = {s.strip().lower() for s in q["status"].split(",") if s.strip()}
-            rows = [r for r in rows if (r["status"] or "").lower() in wanted or (r["statusType"] or "").lower() in wanted]
+            rows = [
+                r for r in rows if (r["status"] or "").lower() in wanted or (r["statusType"] or "").lower() in wanted
+            ]
         if q.get("channel"):
             wanted = {s.strip().lower() for s in q["channel"].split(",")}
             rows = [r for r in rows if (r["channel"] or "").lower() in wanted]
@@ -209,8 +248,12 @@ class DeskApi:
             wanted = {s.strip() for s in q["assignee"].split(",")}
             if not all(w.isdigit() or w.lower() == "unassigned" for w in wanted):
                 raise unprocessable("assignee", "The value passed for the 'assignee' is invalid")
-            rows = [r for r in rows if (r["assigneeId"] in wanted) or
-                    (r["assigneeId"] is None and any(w.lower() == "unassigned" for w in wanted))]
+            rows = [
+                r
+                for r in rows
+                if (r["assigneeId"] in wanted)
+                or (r["assigneeId"] is None and any(w.lower() == "unassigned" for w in wanted))
+            ]
         return rows
 
     def _ticket_fields(self, q: dict) -> Optional[list]:
@@ -221,11 +264,23 @@ class DeskApi:
             if inc == "contacts":
                 c = self._lookup("contacts", rec.get("contactId"))
                 acc = self._lookup("accounts", c.get("accountId")) if c else None
-                row["contact"] = None if not c else {
-                    "id": c["id"], "firstName": c["firstName"], "lastName": c["lastName"], "email": c["email"],
-                    "phone": c["phone"], "mobile": c["mobile"], "type": c["type"], "isSpam": False,
-                    "account": {"id": acc["id"], "accountName": acc["accountName"], "website": acc["website"]}
-                    if acc else None}
+                row["contact"] = (
+                    None
+                    if not c
+                    else {
+                        "id": c["id"],
+                        "firstName": c["firstName"],
+                        "lastName": c["lastName"],
+                        "email": c["email"],
+                        "phone": c["phone"],
+                        "mobile": c["mobile"],
+                        "type": c["type"],
+                        "isSpam": False,
+                        "account": {"id": acc["id"], "accountName": acc["accountName"], "website": acc["website"]}
+                        if acc
+                        else None,
+                    }
+                )
             elif inc == "products":
                 p = self._lookup("products", rec.get("productId"))
                 row["product"] = {"id": p["id"], "productName": p["productName"]} if p else None
@@ -237,12 +292,24 @@ class DeskApi:
                 row["team"] = {"id": t["id"], "name": t["name"], "logoUrl": None} if t else None
             elif inc == "assignee":
                 a = self._lookup("agents", rec.get("assigneeId"))
-                row["assignee"] = {"id": a["id"], "firstName": a["firstName"], "lastName": a["lastName"],
-                                   "email": a["emailId"], "photoURL": a["photoURL"]} if a else None
+                row["assignee"] = (
+                    {
+                        "id": a["id"],
+                        "firstName": a["firstName"],
+                        "lastName": a["lastName"],
+                        "email": a["emailId"],
+                        "photoURL": a["photoURL"],
+                    }
+                    if a
+                    else None
+                )
             elif inc == "contract":
                 c = self._lookup("contracts", rec.get("contractId"))
-                row["contract"] = {"id": c["id"], "contractName": c["contractName"],
-                                   "contractNumber": c["contractNumber"]} if c else None
+                row["contract"] = (
+                    {"id": c["id"], "contractName": c["contractName"], "contractNumber": c["contractNumber"]}
+                    if c
+                    else None
+                )
             elif inc == "isRead":
                 row["isRead"] = int(hashlib.md5(rec["id"].encode()).hexdigest(), 16) % 3 != 0
             elif inc == "skills":
@@ -285,13 +352,31 @@ class DeskApi:
         return json_response(200, {"count": str(len(rows))})
 
     # Search.json: exact-match and wildcard parameters of GET /tickets/search (comma = any of the values)
-    SEARCH_EXACT = ("status", "priority", "channel", "ticketNumber", "contactId", "assigneeId", "accountId",
-                    "productId", "id")
+    SEARCH_EXACT = (
+        "status",
+        "priority",
+        "channel",
+        "ticketNumber",
+        "contactId",
+        "assigneeId",
+        "accountId",
+        "productId",
+        "id",
+    )
     SEARCH_WILDCARD = ("subject", "email", "phone", "_all")
-    SEARCH_RANGES = {"modifiedTimeRange": "modifiedTime", "createdTimeRange": "createdTime", "dueDateRange": "dueDate",
-                     "customerResponseTimeRange": "customerResponseTime"}
-    SEARCH_PARAMS = ("from", "limit", "sortBy", "departmentId") + SEARCH_EXACT + SEARCH_WILDCARD + \
-        tuple(SEARCH_RANGES) + tuple(f"customField{i}" for i in range(1, 11))
+    SEARCH_RANGES = {
+        "modifiedTimeRange": "modifiedTime",
+        "createdTimeRange": "createdTime",
+        "dueDateRange": "dueDate",
+        "customerResponseTimeRange": "customerResponseTime",
+    }
+    SEARCH_PARAMS = (
+        ("from", "limit", "sortBy", "departmentId")
+        + SEARCH_EXACT
+        + SEARCH_WILDCARD
+        + tuple(SEARCH_RANGES)
+        + tuple(f"customField{i}" for i in range(1, 11))
+    )
 
     def search_tickets(self, ctx: Ctx) -> Response:
         q = ctx.query
@@ -307,8 +392,9 @@ class DeskApi:
         dept = id_param(q, "departmentId")
         if dept:
             rows = [r for r in rows if r["departmentId"] == dept]
-        rows = search_filter(q, rows, self.SEARCH_EXACT, self.SEARCH_WILDCARD, all_fields=("subject", "email",
-                                                                                        "phone", "ticketNumber"))
+        rows = search_filter(
+            q, rows, self.SEARCH_EXACT, self.SEARCH_WILDCARD, all_fields=("subject", "email", "phone", "ticketNumber")
+        )
         rows = sort_for_search(rows, sort_by)
         body = [copy.deepcopy(schema.project(r, schema.TICKET_SEARCH_FIELDS)) for r in _page(rows, start, limit)]
         return _rows_or_204(body, extra={"count": search_count(len(rows), self.settings)})  # required in Search.json
@@ -332,8 +418,7 @@ class DeskApi:
         check_allowed(ctx.query, ())
         return json_response(200, self._get("departments", ctx.groups[0]))
 
-    AGENT_ROLE_TYPES = ("AgentPublic", "AgentPersonal", "AgentTeamPersonal", "Admin", "Custom", "Light",
-                        "${NON_LIGHT}")
+    AGENT_ROLE_TYPES = ("AgentPublic", "AgentPersonal", "AgentTeamPersonal", "Admin", "Custom", "Light", "${NON_LIGHT}")
 
     def _agent_row(self, rec: dict, includes) -> dict:
         row = copy.deepcopy(rec)
@@ -348,9 +433,24 @@ class DeskApi:
         # sortOrder (asc|desc, by name), limit (default 10, max 200), rolePermissionType, from, isConfirmed; the
         # simulator also keeps status and departmentIds
         q = ctx.query
-        check_allowed(q, ("from", "limit", "status", "departmentIds", "include", "roleIds", "profileIds",
-                          "searchStr", "fieldName", "isLightAgent", "sortOrder", "rolePermissionType",
-                          "isConfirmed"))
+        check_allowed(
+            q,
+            (
+                "from",
+                "limit",
+                "status",
+                "departmentIds",
+                "include",
+                "roleIds",
+                "profileIds",
+                "searchStr",
+                "fieldName",
+                "isLightAgent",
+                "sortOrder",
+                "rolePermissionType",
+                "isConfirmed",
+            ),
+        )
         limit = limit_param(q, self.settings.default_list_limit, 200)
         start = offset_param(q)
         status = choice_param(q, "status", ("ACTIVE", "DISABLED"), None)
@@ -428,16 +528,23 @@ class DeskApi:
         if owner:
             rows = [r for r in rows if r["ownerId"] == owner]
         page = _page(_sort(rows, sort_by, numeric=("unitPrice",)), start, limit)
-        return _rows_or_204([self._owner_include(r, self._list_row("products", r, schema.PRODUCT_LIST_FIELDS, fields),
-                                                 includes) for r in page])
+        return _rows_or_204(
+            [
+                self._owner_include(r, self._list_row("products", r, schema.PRODUCT_LIST_FIELDS, fields), includes)
+                for r in page
+            ]
+        )
 
     def get_product(self, ctx: Ctx) -> Response:
         check_allowed(ctx.query, ("include",))
         includes = list_param(ctx.query, "include", ("departments", "owner"))
         rec = self._owner_include(self._get("products", ctx.groups[0]), None, includes)
         if "departments" in includes:
-            rec["departments"] = [{"id": d["id"], "name": d["name"]} for d in
-                                  (self._lookup("departments", i) for i in rec["departmentIds"]) if d]
+            rec["departments"] = [
+                {"id": d["id"], "name": d["name"]}
+                for d in (self._lookup("departments", i) for i in rec["departmentIds"])
+                if d
+            ]
         return json_response(200, rec)
 
     # --- contracts --------------------------------------------------------------------------------------------------
@@ -456,24 +563,57 @@ class DeskApi:
                 row["sla"] = {"id": sla["id"], "name": sla["name"]} if sla else None
             elif inc == "owner":
                 o = self._lookup("agents", rec.get("ownerId"))
-                row["owner"] = {"id": o["id"], "firstName": o["firstName"], "lastName": o["lastName"],
-                                "email": o["emailId"], "photoURL": o["photoURL"]} if o else None
+                row["owner"] = (
+                    {
+                        "id": o["id"],
+                        "firstName": o["firstName"],
+                        "lastName": o["lastName"],
+                        "email": o["emailId"],
+                        "photoURL": o["photoURL"],
+                    }
+                    if o
+                    else None
+                )
             elif inc == "departments":
                 d = self._lookup("departments", rec.get("departmentId"))
                 row["department"] = {"id": d["id"], "name": d["name"]} if d else None
         return row
 
     # the reference's sortBy names, plus the record's own names the simulator accepted before
-    CONTRACT_SORTS = ("accountName", "contractName", "contractEndDate", "contractStartDate", "startDate", "endDate",
-                      "createdTime", "modifiedTime")
+    CONTRACT_SORTS = (
+        "accountName",
+        "contractName",
+        "contractEndDate",
+        "contractStartDate",
+        "startDate",
+        "endDate",
+        "createdTime",
+        "modifiedTime",
+    )
     CONTRACT_SORT_KEYS = {"contractStartDate": "startDate", "contractEndDate": "endDate"}
 
     def list_contracts(self, ctx: Ctx) -> Response:
         # Contract.json: limit 1-100, from, sortBy, fields (a string of at most 100 characters), include,
         # departmentIds (<= 10), ownerIds (<= 10), filters, contractName, viewId
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "departmentId", "departmentIds", "accountId", "include",
-                          "ownerId", "ownerIds", "fields", "viewId", "contractName", "filters"))
+        check_allowed(
+            q,
+            (
+                "from",
+                "limit",
+                "sortBy",
+                "departmentId",
+                "departmentIds",
+                "accountId",
+                "include",
+                "ownerId",
+                "ownerIds",
+                "fields",
+                "viewId",
+                "contractName",
+                "filters",
+            ),
+        )
         limit = limit_param(q, self.settings.default_list_limit, 100)
         start = offset_param(q, base=self.settings.list_from_base)
         sort_by = sort_param(q, self.CONTRACT_SORTS, "createdTime")
@@ -504,8 +644,14 @@ class DeskApi:
         elif sort_by and sort_by.lstrip("-") in self.CONTRACT_SORT_KEYS:
             sort_by = ("-" if sort_by.startswith("-") else "") + self.CONTRACT_SORT_KEYS[sort_by.lstrip("-")]
         page = _page(_sort(rows, sort_by, key_fn), start, limit)
-        return _rows_or_204([self._contract_includes(r, self._list_row("contracts", r, schema.CONTRACT_LIST_FIELDS,
-                                                                       fields), includes) for r in page])
+        return _rows_or_204(
+            [
+                self._contract_includes(
+                    r, self._list_row("contracts", r, schema.CONTRACT_LIST_FIELDS, fields), includes
+                )
+                for r in page
+            ]
+        )
 
     def get_contract(self, ctx: Ctx) -> Response:
         check_allowed(ctx.query, ("include",))
@@ -541,8 +687,12 @@ class DeskApi:
             rows = [r for r in rows if r["accountId"] == account]
         key_fn = self._account_name if sort_by and sort_by.lstrip("-") == "account" else None
         page = _page(_sort(rows, sort_by, key_fn), start, limit)
-        return _rows_or_204([self._contact_includes(r, self._list_row("contacts", r, schema.CONTACT_LIST_FIELDS,
-                                                                      fields), includes) for r in page])
+        return _rows_or_204(
+            [
+                self._contact_includes(r, self._list_row("contacts", r, schema.CONTACT_LIST_FIELDS, fields), includes)
+                for r in page
+            ]
+        )
 
     def get_contact(self, ctx: Ctx) -> Response:
         check_allowed(ctx.query, ("include",))
@@ -585,9 +735,19 @@ class DeskApi:
 
     # Recyclebin.json: module (deprecated) / moduleId, departmentId, include (deletedBy, department), limit 1-100
     # (default 10), from 0-based, sortBy name|type|department|deletedBy|deletedTime (- = descending)
-    RECYCLE_MODULES = {"accounts": "Accounts", "contacts": "Contacts", "tickets": "Tickets", "tasks": "Tasks",
-                       "timeEntry": "TimeEntry", "calls": "Calls", "events": "Events", "contracts": "Contracts",
-                       "products": "Products", "topics": "Topics", "solutions": "Solutions"}
+    RECYCLE_MODULES = {
+        "accounts": "Accounts",
+        "contacts": "Contacts",
+        "tickets": "Tickets",
+        "tasks": "Tasks",
+        "timeEntry": "TimeEntry",
+        "calls": "Calls",
+        "events": "Events",
+        "contracts": "Contracts",
+        "products": "Products",
+        "topics": "Topics",
+        "solutions": "Solutions",
+    }
     RECYCLE_SORTS = ("name", "type", "department", "deletedBy", "deletedTime")
 
     def _recycle_sort_key(self, sort_by: str):
@@ -609,8 +769,17 @@ class DeskApi:
             row["department"] = {"id": d["id"], "name": d["name"]} if d else None
         if "deletedBy" in includes:
             a = self._lookup("agents", rec.get("deletedById"))
-            row["deletedBy"] = {"id": a["id"], "firstName": a["firstName"], "lastName": a["lastName"],
-                                "email": a["emailId"], "photoURL": a["photoURL"]} if a else None
+            row["deletedBy"] = (
+                {
+                    "id": a["id"],
+                    "firstName": a["firstName"],
+                    "lastName": a["lastName"],
+                    "email": a["emailId"],
+                    "photoURL": a["photoURL"],
+                }
+                if a
+                else None
+            )
         return row
 
     def list_recycle_bin(self, ctx: Ctx) -> Response:
@@ -637,8 +806,7 @@ class DeskApi:
         return _rows_or_204([self._recycle_row(r, includes) for r in page])
 
     # --- webhooks ---------------------------------------------------------------------------------------------------
-    WEBHOOK_KEYS = {"url", "subscriptions", "name", "description", "isEnabled", "ignoreSourceId",
-                    "includeEventsFrom"}
+    WEBHOOK_KEYS = {"url", "subscriptions", "name", "description", "isEnabled", "ignoreSourceId", "includeEventsFrom"}
     _URL_RE = re.compile(r"^https?://[-.\w]+(:\d+)?(/[^\s]*)?$")
     _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -665,24 +833,33 @@ class DeskApi:
             if not isinstance(url, str) or not self._URL_RE.match(url):
                 raise unprocessable("url", "The value passed for 'url' is not a valid URL")
             if len(url) > self.settings.webhook_url_max_length:
-                raise unprocessable("url", "The value passed for 'url' exceeds the maximum length of "
-                                           f"{self.settings.webhook_url_max_length}")
+                raise unprocessable(
+                    "url",
+                    f"The value passed for 'url' exceeds the maximum length of {self.settings.webhook_url_max_length}",
+                )
             if urlsplit(url).scheme not in ("http", "https"):
                 raise unprocessable("url", "Only http and https URLs are supported")
         if "subscriptions" in body:
             problem = validate_subscriptions(body["subscriptions"])
             if problem:
                 raise unprocessable("subscriptions", problem)
-        if "name" in body and body["name"] is not None and (not isinstance(body["name"], str) or
-                                                            len(body["name"]) > 100):
+        if (
+            "name" in body
+            and body["name"] is not None
+            and (not isinstance(body["name"], str) or len(body["name"]) > 100)
+        ):
             raise unprocessable("name", "'name' must be a string of at most 100 characters")
-        if "description" in body and body["description"] is not None and (
-                not isinstance(body["description"], str) or len(body["description"]) > 3000):
+        if (
+            "description" in body
+            and body["description"] is not None
+            and (not isinstance(body["description"], str) or len(body["description"]) > 3000)
+        ):
             raise unprocessable("description", "'description' must be a string of at most 3000 characters")
         if "isEnabled" in body and body["isEnabled"] is not None and not isinstance(body["isEnabled"], bool):
             raise unprocessable("isEnabled", "'isEnabled' must be a boolean")
         if body.get("ignoreSourceId") not in (None, "") and not (
-                isinstance(body["ignoreSourceId"], str) and self._UUID_RE.match(body["ignoreSourceId"])):
+            isinstance(body["ignoreSourceId"], str) and self._UUID_RE.match(body["ignoreSourceId"])
+        ):
             raise unprocessable("ignoreSourceId", "'ignoreSourceId' must be a UUID")
         inc = body.get("includeEventsFrom")
         if inc is not None and (not isinstance(inc, list) or any(v != "AUTOMATION" for v in inc)):
@@ -711,18 +888,29 @@ class DeskApi:
         enabled = body.get("isEnabled")
         enabled = True if enabled is None else enabled
         if enabled and self._enabled_count() >= self.settings.max_enabled_webhooks:
-            raise unprocessable("isEnabled", f"The maximum of {self.settings.max_enabled_webhooks} enabled "
-                                             "webhooks for this edition has been reached")
+            raise unprocessable(
+                "isEnabled",
+                f"The maximum of {self.settings.max_enabled_webhooks} enabled "
+                "webhooks for this edition has been reached",
+            )
         problem = self.hub.validate_url(body["url"])
         if problem:
             raise unprocessable("url", problem)
         now = iso(epoch_to_dt(self.clock.now()))
-        hook = {"id": self.new_id("webhooks"), "name": body.get("name") or "Webhook", "url": body["url"],
-                "description": body.get("description"), "isEnabled": enabled,
-                "subscriptions": copy.deepcopy(body["subscriptions"]),
-                "ignoreSourceId": body.get("ignoreSourceId") or None,
-                "includeEventsFrom": list(body.get("includeEventsFrom") or []),
-                "createdBy": self._creator(), "createdTime": now, "modifiedTime": now, "type": "CUSTOMER_WEBHOOK"}
+        hook = {
+            "id": self.new_id("webhooks"),
+            "name": body.get("name") or "Webhook",
+            "url": body["url"],
+            "description": body.get("description"),
+            "isEnabled": enabled,
+            "subscriptions": copy.deepcopy(body["subscriptions"]),
+            "ignoreSourceId": body.get("ignoreSourceId") or None,
+            "includeEventsFrom": list(body.get("includeEventsFrom") or []),
+            "createdBy": self._creator(),
+            "createdTime": now,
+            "modifiedTime": now,
+            "type": "CUSTOMER_WEBHOOK",
+        }
         with self.lock:
             self.store["webhooks"][hook["id"]] = hook
         return json_response(200, copy.deepcopy(hook))
@@ -735,10 +923,16 @@ class DeskApi:
         for key in ("url", "subscriptions"):
             if key in body and body[key] in (None, "", {}):
                 raise unprocessable(key, f"The field '{key}' cannot be empty")
-        if body.get("isEnabled") and not current["isEnabled"] and \
-                self._enabled_count(excluding=current["id"]) >= self.settings.max_enabled_webhooks:
-            raise unprocessable("isEnabled", f"The maximum of {self.settings.max_enabled_webhooks} enabled "
-                                             "webhooks for this edition has been reached")
+        if (
+            body.get("isEnabled")
+            and not current["isEnabled"]
+            and self._enabled_count(excluding=current["id"]) >= self.settings.max_enabled_webhooks
+        ):
+            raise unprocessable(
+                "isEnabled",
+                f"The maximum of {self.settings.max_enabled_webhooks} enabled "
+                "webhooks for this edition has been reached",
+            )
         if "url" in body and body["url"] != current["url"]:
             problem = self.hub.validate_url(body["url"])
             if problem:

@@ -22,8 +22,16 @@ from . import projection, schema, scopes
 from .data import epoch_to_dt, parse_iso
 from .errors import Response, json_response
 from .listing import page, rows_or_204, sort_records
-from .params import (bool_param, check_allowed, id_list_param, id_param, limit_param, list_param, offset_param,
-                     sort_param)
+from .params import (
+    bool_param,
+    check_allowed,
+    id_list_param,
+    id_param,
+    limit_param,
+    list_param,
+    offset_param,
+    sort_param,
+)
 
 RELATIVE_DATES = ("Overdue", "Today", "Tomorrow", "CurrentWeek", "CurrentMonth")
 
@@ -39,13 +47,33 @@ class Kind:
     scopes: object
 
 
-TASKS = Kind("tasks", "Tasks", schema.TASK_LIST_FIELDS,
-             ("category", "subject", "dueDate", "status", "createdTime", "modifiedTime", "priority"), "dueDate",
-             ("contacts", "tickets", "assignee", "teams", "projects"), scopes.TASKS_READ)
-CALLS = Kind("calls", "Calls", schema.CALL_LIST_FIELDS, ("startTime", "createdTime"), "startTime",
-             ("contacts", "tickets", "assignee", "teams"), scopes.CALLS_READ)
-EVENTS = Kind("events", "Events", schema.EVENT_LIST_FIELDS, ("startTime", "createdTime"), "startTime",
-              ("contacts", "tickets", "assignee", "teams"), scopes.EVENTS_READ)
+TASKS = Kind(
+    "tasks",
+    "Tasks",
+    schema.TASK_LIST_FIELDS,
+    ("category", "subject", "dueDate", "status", "createdTime", "modifiedTime", "priority"),
+    "dueDate",
+    ("contacts", "tickets", "assignee", "teams", "projects"),
+    scopes.TASKS_READ,
+)
+CALLS = Kind(
+    "calls",
+    "Calls",
+    schema.CALL_LIST_FIELDS,
+    ("startTime", "createdTime"),
+    "startTime",
+    ("contacts", "tickets", "assignee", "teams"),
+    scopes.CALLS_READ,
+)
+EVENTS = Kind(
+    "events",
+    "Events",
+    schema.EVENT_LIST_FIELDS,
+    ("startTime", "createdTime"),
+    "startTime",
+    ("contacts", "tickets", "assignee", "teams"),
+    scopes.EVENTS_READ,
+)
 KINDS = (TASKS, CALLS, EVENTS)
 
 
@@ -56,10 +84,13 @@ class ActivitiesApi:
     def routes(self, R) -> list:
         out = []
         for kind in KINDS:
-            out += [R("GET", f"/{kind.module}", self._lister(kind), kind.scopes, "list"),
-                    R("GET", f"/{kind.module}/(\\d+)", self._getter(kind), kind.scopes)]
-        out.append(R("GET", r"/tickets/(\d+)/activities", self.ticket_activities, scopes.TICKET_ACTIVITIES_READ,
-                     "list"))
+            out += [
+                R("GET", f"/{kind.module}", self._lister(kind), kind.scopes, "list"),
+                R("GET", f"/{kind.module}/(\\d+)", self._getter(kind), kind.scopes),
+            ]
+        out.append(
+            R("GET", r"/tickets/(\d+)/activities", self.ticket_activities, scopes.TICKET_ACTIVITIES_READ, "list")
+        )
         return out
 
     # --- shared rows -------------------------------------------------------------------------------------------
@@ -68,19 +99,46 @@ class ActivitiesApi:
         for inc in includes:
             if inc == "contacts":
                 c = api._lookup("contacts", rec.get("contactId"))
-                row["contact"] = dict({k: c.get(k) for k in ("id", "firstName", "lastName", "accountId", "phone",
-                                                             "mobile", "email")}, isSpam=False) if c else None
+                row["contact"] = (
+                    dict(
+                        {k: c.get(k) for k in ("id", "firstName", "lastName", "accountId", "phone", "mobile", "email")},
+                        isSpam=False,
+                    )
+                    if c
+                    else None
+                )
             elif inc == "tickets":
                 t = api._lookup("tickets", rec.get("ticketId"))
                 a = api._lookup("agents", (t or {}).get("assigneeId"))
-                row["ticket"] = None if not t else {
-                    **{k: t.get(k) for k in ("id", "ticketNumber", "subject", "isArchived", "dueDate", "channel",
-                                             "closedTime", "phone", "teamId", "createdTime", "isSpam", "status")},
-                    "assignee": {k: a.get(k) for k in ("id", "firstName", "lastName", "photoURL")} if a else None}
+                row["ticket"] = (
+                    None
+                    if not t
+                    else {
+                        **{
+                            k: t.get(k)
+                            for k in (
+                                "id",
+                                "ticketNumber",
+                                "subject",
+                                "isArchived",
+                                "dueDate",
+                                "channel",
+                                "closedTime",
+                                "phone",
+                                "teamId",
+                                "createdTime",
+                                "isSpam",
+                                "status",
+                            )
+                        },
+                        "assignee": {k: a.get(k) for k in ("id", "firstName", "lastName", "photoURL")} if a else None,
+                    }
+                )
             elif inc == "assignee":
                 a = api._lookup("agents", rec.get("ownerId"))
-                row["assignee"] = {k: a.get(k) for k in ("id", "firstName", "lastName", "photoURL", "emailId")} \
-                    if a else None
+                row["assignee"] = (
+                    {k: a.get(k) for k in ("id", "firstName", "lastName", "photoURL", "emailId")} if a else None
+                )
             elif inc == "teams":
                 t = api._lookup("teams", rec.get("teamId"))
                 row["team"] = {"id": t["id"], "name": t["name"], "logoUrl": t.get("logoUrl")} if t else None
@@ -110,8 +168,24 @@ class ActivitiesApi:
     def _lister(self, kind: Kind):
         def handler(ctx) -> Response:
             q = ctx.query
-            check_allowed(q, ("from", "limit", "sortBy", "include", "fields", "departmentId", "departmentIds",
-                              "assignee", "isCompleted", "viewId", "filterId", "filters", kind.date_param))
+            check_allowed(
+                q,
+                (
+                    "from",
+                    "limit",
+                    "sortBy",
+                    "include",
+                    "fields",
+                    "departmentId",
+                    "departmentIds",
+                    "assignee",
+                    "isCompleted",
+                    "viewId",
+                    "filterId",
+                    "filters",
+                    kind.date_param,
+                ),
+            )
             limit = limit_param(q, self.api.settings.default_list_limit, 100)
             start = offset_param(q)
             sort_by = sort_param(q, kind.sorts, "createdTime")
@@ -134,14 +208,24 @@ class ActivitiesApi:
             if completed is not None:
                 rows = [r for r in rows if r["isCompleted"] == completed]
             if words:
-                rows = [r for r in rows if any(self._within(w, parse_iso(r[kind.date_param]) if r.get(
-                    kind.date_param) else None) for w in words)]
+                rows = [
+                    r
+                    for r in rows
+                    if any(
+                        self._within(w, parse_iso(r[kind.date_param]) if r.get(kind.date_param) else None)
+                        for w in words
+                    )
+                ]
             out = []
             for rec in page(sort_records(rows, sort_by), start, limit):
-                row = projection.project(rec, fields, self.api.settings) if fields is not None else \
-                    schema.project(rec, kind.list_fields)
+                row = (
+                    projection.project(rec, fields, self.api.settings)
+                    if fields is not None
+                    else schema.project(rec, kind.list_fields)
+                )
                 out.append(self.includes(rec, copy.deepcopy(row), includes))
             return rows_or_204(out)
+
         return handler
 
     def _getter(self, kind: Kind):
@@ -150,6 +234,7 @@ class ActivitiesApi:
             includes = list_param(ctx.query, "include", kind.includes + ("creator",))
             rec = self.api._get(kind.module, ctx.groups[0])
             return json_response(200, self.includes(rec, rec, includes))
+
         return handler
 
     def ticket_activities(self, ctx) -> Response:
@@ -183,5 +268,10 @@ class ActivitiesApi:
 def _short(agent):
     if not agent:
         return None
-    return {"id": agent["id"], "firstName": agent["firstName"], "lastName": agent["lastName"],
-            "photoURL": agent["photoURL"], "email": agent["emailId"]}
+    return {
+        "id": agent["id"],
+        "firstName": agent["firstName"],
+        "lastName": agent["lastName"],
+        "photoURL": agent["photoURL"],
+        "email": agent["emailId"],
+    }

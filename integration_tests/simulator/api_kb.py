@@ -20,8 +20,15 @@ from .params import bool_param, check_allowed, id_list_param, id_param, list_par
 
 ARTICLE_SORTS = ("createdTime", "modifiedTime", "likeCount", "viewCount", "feedbackCount", "dislikeCount")
 ARTICLE_STATUSES = ("Draft", "Published", "Review", "Expired", "Unpublished")
-CATEGORY_INCLUDES = ("publicArticlesCount", "sectionsCount", "allArticlesCount", "publishedArticleCount",
-                     "followersCount", "canCurrentUserReview", "allArticleTemplateCount")
+CATEGORY_INCLUDES = (
+    "publicArticlesCount",
+    "sectionsCount",
+    "allArticlesCount",
+    "publishedArticleCount",
+    "followersCount",
+    "canCurrentUserReview",
+    "allArticleTemplateCount",
+)
 
 
 class KnowledgeBaseApi:
@@ -38,8 +45,20 @@ class KnowledgeBaseApi:
 
     def list_articles(self, ctx) -> Response:
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "permission", "authorId", "categoryId", "status",
-                          "modifiedTimeRange", "expiryTimeRange"))
+        check_allowed(
+            q,
+            (
+                "from",
+                "limit",
+                "sortBy",
+                "permission",
+                "authorId",
+                "categoryId",
+                "status",
+                "modifiedTimeRange",
+                "expiryTimeRange",
+            ),
+        )
         start, limit = paging(q, self.api.settings.default_list_limit, 50, base=1, from_min=1)
         sort_by = sort_param(q, ARTICLE_SORTS, "createdTime")
         permissions = list_param(q, "permission", ("ALL", "REGISTEREDUSERS", "AGENTS"))
@@ -62,8 +81,9 @@ class KnowledgeBaseApi:
         if expiry:
             rows = [r for r in rows if r.get("expiryDate") and expiry[0] <= r["expiryDate"] <= expiry[1]]
         rows = sort_records(rows, sort_by, numeric=ARTICLE_SORTS[2:])
-        return rows_or_204([copy.deepcopy(schema.project(r, schema.ARTICLE_LIST_FIELDS))
-                            for r in page(rows, start, limit)])
+        return rows_or_204(
+            [copy.deepcopy(schema.project(r, schema.ARTICLE_LIST_FIELDS)) for r in page(rows, start, limit)]
+        )
 
     def get_article(self, ctx) -> Response:
         check_allowed(ctx.query, ("version",))
@@ -72,19 +92,37 @@ class KnowledgeBaseApi:
     def _category_row(self, rec: dict, includes) -> dict:
         row = copy.deepcopy(rec)
         articles = [a for a in self.api._values("articles") if a["rootCategoryId"] == rec["id"]]
-        counts = {"publicArticlesCount": sum(1 for a in articles if a["status"] == "Published"
-                                             and a["permission"] == "ALL"),
-                  "allArticlesCount": len(articles),
-                  "publishedArticleCount": sum(1 for a in articles if a["status"] == "Published"),
-                  "sectionsCount": 0, "followersCount": 0, "allArticleTemplateCount": 0}
+        counts = {
+            "publicArticlesCount": sum(1 for a in articles if a["status"] == "Published" and a["permission"] == "ALL"),
+            "allArticlesCount": len(articles),
+            "publishedArticleCount": sum(1 for a in articles if a["status"] == "Published"),
+            "sectionsCount": 0,
+            "followersCount": 0,
+            "allArticleTemplateCount": 0,
+        }
         for inc in includes:
             row[inc] = rec["isReviewEnabled"] if inc == "canCurrentUserReview" else str(counts[inc])
         return row
 
     def list_root_categories(self, ctx) -> Response:
         q = ctx.query
-        check_allowed(q, ("from", "limit", "sortBy", "include", "isReviewEnabled", "departmentId", "locale",
-                          "searchValue", "status", "isTrashed", "visibility", "helpcenterId"))
+        check_allowed(
+            q,
+            (
+                "from",
+                "limit",
+                "sortBy",
+                "include",
+                "isReviewEnabled",
+                "departmentId",
+                "locale",
+                "searchValue",
+                "status",
+                "isTrashed",
+                "visibility",
+                "helpcenterId",
+            ),
+        )
         start, limit = paging(q, 50, 700, base=1)
         sort_by = sort_param(q, ("name", "order"), None)
         includes = list_param(q, "include", CATEGORY_INCLUDES)

@@ -22,21 +22,48 @@ from .listing import Filter, ListSpec, rows_or_204, serve_list
 from .params import check_allowed, list_param
 
 TEAMS = ListSpec(max_limit=200, default_limit=0, min_limit=0, envelope="teams", zero_means_all=True)
-DEPARTMENT_TEAMS = ListSpec(max_limit=200, default_limit=0, min_limit=0, envelope="teams", zero_means_all=True,
-                            filters=(Filter("searchStr", "name", "text"),))
-ROLES = ListSpec(max_limit=500, min_limit=0, zero_means_all=True,
-                 filters=(Filter("isDefault", "isDefault", "bool"), Filter("isVisible", "isVisible", "bool"),
-                          Filter("searchStr", "name", "text")))
-PROFILES = ListSpec(max_limit=250, default_limit=250, accepted=("fields",),
-                    filters=(Filter("default", "default", "bool"), Filter("visible", "isVisible", "bool"),
-                             Filter("searchStr", "name", "text")))
+DEPARTMENT_TEAMS = ListSpec(
+    max_limit=200,
+    default_limit=0,
+    min_limit=0,
+    envelope="teams",
+    zero_means_all=True,
+    filters=(Filter("searchStr", "name", "text"),),
+)
+ROLES = ListSpec(
+    max_limit=500,
+    min_limit=0,
+    zero_means_all=True,
+    filters=(
+        Filter("isDefault", "isDefault", "bool"),
+        Filter("isVisible", "isVisible", "bool"),
+        Filter("searchStr", "name", "text"),
+    ),
+)
+PROFILES = ListSpec(
+    max_limit=250,
+    default_limit=250,
+    accepted=("fields",),
+    filters=(
+        Filter("default", "default", "bool"),
+        Filter("visible", "isVisible", "bool"),
+        Filter("searchStr", "name", "text"),
+    ),
+)
 PROFILE_OPTIONAL = ("type", "isVisible", "default", "modifiedBy", "modifiedTime", "permissions", "description")
 _PROFILE_FIELDS_RE = re.compile(r"^((%s)(,(%s))*)?$" % ("|".join(PROFILE_OPTIONAL), "|".join(PROFILE_OPTIONAL)))
-SKILLS = ListSpec(max_limit=100, default_limit=100, required=("departmentId",),
-                  filters=(Filter("departmentId", "departmentId", "id"), Filter("skillTypeId", "skillTypeId", "id"),
-                           Filter("skillIds", "id", "ids", max_items=50),
-                           Filter("status", "status", "enum", values=("ACTIVE", "INACTIVE")),
-                           Filter("searchString", "name", "prefix")))
+SKILLS = ListSpec(
+    max_limit=100,
+    default_limit=100,
+    required=("departmentId",),
+    filters=(
+        Filter("departmentId", "departmentId", "id"),
+        Filter("skillTypeId", "skillTypeId", "id"),
+        Filter("skillIds", "id", "ids", max_items=50),
+        Filter("status", "status", "enum", values=("ACTIVE", "INACTIVE")),
+        Filter("searchString", "name", "prefix"),
+    ),
+)
 
 
 class PeopleApi:
@@ -83,8 +110,10 @@ class PeopleApi:
             agent = self.api._lookup("agents", agent_id)
             if agent is None:
                 continue
-            row = {k: agent.get(k) for k in ("id", "firstName", "lastName", "photoURL", "roleId", "profileId",
-                                              "emailId", "zuid")}
+            row = {
+                k: agent.get(k)
+                for k in ("id", "firstName", "lastName", "photoURL", "roleId", "profileId", "emailId", "zuid")
+            }
             for key, module in (("role", "roles"), ("profile", "profiles")):
                 if key in includes:
                     found = self.api._lookup(module, agent.get(f"{key}Id"))

@@ -19,8 +19,9 @@ from .errors import Response
 from .listing import page, rows_or_204, search_count, search_filter, sort_for_search
 from .params import check_allowed, id_param, limit_param, offset_param, sort_param, time_range_param
 
-COMMON = ("from", "limit", "sortBy", "modifiedTimeRange", "createdTimeRange", "departmentId", "_all") + \
-    tuple(f"customField{i}" for i in range(1, 11))
+COMMON = ("from", "limit", "sortBy", "modifiedTimeRange", "createdTimeRange", "departmentId", "_all") + tuple(
+    f"customField{i}" for i in range(1, 11)
+)
 ACTIVITY_EXACT = ("id", "status", "priority", "ticketNumber", "ticketId", "contactId", "ownerId")
 
 
@@ -35,25 +36,70 @@ class SearchSpec:
 
 
 SEARCHES = {
-    "contacts": SearchSpec(("contacts",), ("id", "accountId"),
-                           ("firstName", "lastName", "fullName", "email", "phone", "mobile", "accountName"),
-                           ("firstName", "lastName", "email", "phone", "mobile"), scopes.search("Desk.contacts.READ")),
-    "accounts": SearchSpec(("accounts",), ("id",), ("accountName", "email", "phone", "website"),
-                           ("accountName", "email", "phone", "website"), scopes.search("Desk.contacts.READ")),
-    "tasks": SearchSpec(("tasks",), ACTIVITY_EXACT, ("subject",), ("subject", "description"),
-                        scopes.search("Desk.tasks.READ", "Desk.activities.tasks.READ")),
-    "calls": SearchSpec(("calls",), ACTIVITY_EXACT + ("direction",), ("subject",), ("subject", "description"),
-                        scopes.search("Desk.calls.READ", "Desk.activities.calls.READ")),
-    "events": SearchSpec(("events",), ACTIVITY_EXACT, ("subject",), ("subject", "description"),
-                         scopes.search("Desk.events.READ", "Desk.activities.events.READ")),
-    "activities": SearchSpec(("tasks", "calls", "events"), ACTIVITY_EXACT, ("subject",), ("subject", "description"),
-                             scopes.search("Desk.tasks.READ", "Desk.calls.READ", "Desk.events.READ",
-                                           "Desk.activities.tasks.READ", "Desk.activities.calls.READ",
-                                           "Desk.activities.events.READ")),
-    "products": SearchSpec(("products",), ("id",), ("productName", "productCode"), ("productName", "productCode"),
-                           scopes.search("Desk.products.READ", "Desk.settings.READ"), department_key="departmentIds"),
-    "articles": SearchSpec(("articles",), ("id", "categoryId", "status", "permission"), ("title",),
-                           ("title", "summary"), scopes.search("Desk.articles.READ")),
+    "contacts": SearchSpec(
+        ("contacts",),
+        ("id", "accountId"),
+        ("firstName", "lastName", "fullName", "email", "phone", "mobile", "accountName"),
+        ("firstName", "lastName", "email", "phone", "mobile"),
+        scopes.search("Desk.contacts.READ"),
+    ),
+    "accounts": SearchSpec(
+        ("accounts",),
+        ("id",),
+        ("accountName", "email", "phone", "website"),
+        ("accountName", "email", "phone", "website"),
+        scopes.search("Desk.contacts.READ"),
+    ),
+    "tasks": SearchSpec(
+        ("tasks",),
+        ACTIVITY_EXACT,
+        ("subject",),
+        ("subject", "description"),
+        scopes.search("Desk.tasks.READ", "Desk.activities.tasks.READ"),
+    ),
+    "calls": SearchSpec(
+        ("calls",),
+        ACTIVITY_EXACT + ("direction",),
+        ("subject",),
+        ("subject", "description"),
+        scopes.search("Desk.calls.READ", "Desk.activities.calls.READ"),
+    ),
+    "events": SearchSpec(
+        ("events",),
+        ACTIVITY_EXACT,
+        ("subject",),
+        ("subject", "description"),
+        scopes.search("Desk.events.READ", "Desk.activities.events.READ"),
+    ),
+    "activities": SearchSpec(
+        ("tasks", "calls", "events"),
+        ACTIVITY_EXACT,
+        ("subject",),
+        ("subject", "description"),
+        scopes.search(
+            "Desk.tasks.READ",
+            "Desk.calls.READ",
+            "Desk.events.READ",
+            "Desk.activities.tasks.READ",
+            "Desk.activities.calls.READ",
+            "Desk.activities.events.READ",
+        ),
+    ),
+    "products": SearchSpec(
+        ("products",),
+        ("id",),
+        ("productName", "productCode"),
+        ("productName", "productCode"),
+        scopes.search("Desk.products.READ", "Desk.settings.READ"),
+        department_key="departmentIds",
+    ),
+    "articles": SearchSpec(
+        ("articles",),
+        ("id", "categoryId", "status", "permission"),
+        ("title",),
+        ("title", "summary"),
+        scopes.search("Desk.articles.READ"),
+    ),
 }
 ACTIVITY_TYPES = {"tasks": "Tasks", "calls": "Calls", "events": "Events"}
 
@@ -63,8 +109,10 @@ class SearchApi:
         self.api = api
 
     def routes(self, R) -> list:
-        return [R("GET", f"/{name}/search", self._searcher(name, spec), spec.scopes, "search")
-                for name, spec in SEARCHES.items()]
+        return [
+            R("GET", f"/{name}/search", self._searcher(name, spec), spec.scopes, "search")
+            for name, spec in SEARCHES.items()
+        ]
 
     def _view(self, module: str, rec: dict) -> dict:
         """The record as the filters see it: contacts also match on their full and account names."""
@@ -105,6 +153,7 @@ class SearchApi:
                     row["activityType"] = ACTIVITY_TYPES[module]
                 out.append(row)
             return rows_or_204(out, extra={"count": search_count(len(ordered), self.api.settings)})
+
         return handler
 
 

@@ -26,14 +26,32 @@ from .listing import Filter, ListSpec, rows_or_204, serve_list
 from .params import check_allowed, choice_param, id_param
 
 LAYOUT_MODULES = ("tickets", "contacts", "accounts", "calls", "events", "tasks", "timeEntry", "products", "contracts")
-LAYOUTS = ListSpec(max_limit=99, default_limit=99, required=("module",), accepted=("module", "status"),
-                   filters=(Filter("layoutName", "layoutName"), Filter("departmentId", "departmentId", "id"),
-                            Filter("id", "id", "id")))
-BUSINESS_HOURS = ListSpec(max_limit=50, filters=(Filter("businessHourIds", "id", "ids", max_items=50),
-                                                 Filter("status", "status", "enum", values=("ACTIVE", "INACTIVE"))))
+LAYOUTS = ListSpec(
+    max_limit=99,
+    default_limit=99,
+    required=("module",),
+    accepted=("module", "status"),
+    filters=(
+        Filter("layoutName", "layoutName"),
+        Filter("departmentId", "departmentId", "id"),
+        Filter("id", "id", "id"),
+    ),
+)
+BUSINESS_HOURS = ListSpec(
+    max_limit=50,
+    filters=(
+        Filter("businessHourIds", "id", "ids", max_items=50),
+        Filter("status", "status", "enum", values=("ACTIVE", "INACTIVE")),
+    ),
+)
 HOLIDAY_LISTS = ListSpec(max_limit=50, filters=(Filter("status", "status", "enum", values=("ACTIVE", "INACTIVE")),))
-SUPPORT_PLANS = ListSpec(max_limit=50, default_limit=50, required=("departmentId",), accepted=("departmentId",),
-                         filters=(Filter("status", "status", "enum", values=("ACTIVE", "DISCONTINUED")),))
+SUPPORT_PLANS = ListSpec(
+    max_limit=50,
+    default_limit=50,
+    required=("departmentId",),
+    accepted=("departmentId",),
+    filters=(Filter("status", "status", "enum", values=("ACTIVE", "DISCONTINUED")),),
+)
 _CLAUSE_RE = re.compile(r"^\s*([A-Za-z]+)\s*=\s*'([^']*)'\s*$")
 
 
@@ -68,8 +86,11 @@ class SetupApi:
         if module is not None and module not in LAYOUT_MODULES:
             raise unprocessable("module", f"The value passed for the 'module' is invalid: {module!r}")
         status = choice_param(q, "status", ("active", "inactive", "all"), "active")
-        rows = [r for r in self.api._values("layouts") if r["module"] == module and
-                (status == "all" or r["status"] == status)]
+        rows = [
+            r
+            for r in self.api._values("layouts")
+            if r["module"] == module and (status == "all" or r["status"] == status)
+        ]
         return serve_list(LAYOUTS, rows, q, self.default_limit)
 
     def get_layout(self, ctx) -> Response:
@@ -86,16 +107,20 @@ class SetupApi:
                 out.pop("associatedHolidayList", None)
             return out
 
-        return serve_list(BUSINESS_HOURS, self.api._values("businessHours"), ctx.query, self.default_limit,
-                          project=row)
+        return serve_list(BUSINESS_HOURS, self.api._values("businessHours"), ctx.query, self.default_limit, project=row)
 
     def get_business_hour(self, ctx) -> Response:
         check_allowed(ctx.query, ())
         return json_response(200, self.api._get("businessHours", ctx.groups[0]))
 
     def list_holiday_lists(self, ctx) -> Response:
-        return serve_list(HOLIDAY_LISTS, self.api._values("holidayLists"), ctx.query, self.default_limit,
-                          project=lambda r: {k: copy.deepcopy(v) for k, v in r.items() if k != "holidays"})
+        return serve_list(
+            HOLIDAY_LISTS,
+            self.api._values("holidayLists"),
+            ctx.query,
+            self.default_limit,
+            project=lambda r: {k: copy.deepcopy(v) for k, v in r.items() if k != "holidays"},
+        )
 
     def get_holiday_list(self, ctx) -> Response:
         check_allowed(ctx.query, ())
@@ -170,6 +195,8 @@ class SetupApi:
                     out = copy.deepcopy(fd)
                     out["associatedDepartments"] = {
                         "data": [{"id": d["id"], "name": d["name"]} for d in self.api._values("departments")],
-                        "hasMore": False, "href": f"/api/v1/fields/{fid}/associatedDepartments"}
+                        "hasMore": False,
+                        "href": f"/api/v1/fields/{fid}/associatedDepartments",
+                    }
                     return json_response(200, out)
         raise not_found("The requested field does not exist")

@@ -62,8 +62,9 @@ class TicketChildrenApi:
         sort_by = sort_param(q, ("sendDateTime",), "-sendDateTime")
         rows = self._children(ctx.groups[0])["threads"]
         rows = sort_records(rows, sort_by, key_fn=lambda r: r["createdTime"])
-        return rows_or_204([{k: copy.deepcopy(v) for k, v in r.items() if k != "content"}
-                            for r in page(rows, start, limit)])
+        return rows_or_204(
+            [{k: copy.deepcopy(v) for k, v in r.items() if k != "content"} for r in page(rows, start, limit)]
+        )
 
     def get_thread(self, ctx) -> Response:
         check_allowed(ctx.query, ("include",))
@@ -103,14 +104,24 @@ class TicketChildrenApi:
         row = copy.deepcopy(rec)
         if "owner" in includes:
             a = self.api._lookup("agents", rec.get("ownerId"))
-            row["owner"] = {"id": a["id"], "firstName": a["firstName"], "lastName": a["lastName"],
-                            "name": a["name"], "photoURL": a["photoURL"]} if a else None
+            row["owner"] = (
+                {
+                    "id": a["id"],
+                    "firstName": a["firstName"],
+                    "lastName": a["lastName"],
+                    "name": a["name"],
+                    "photoURL": a["photoURL"],
+                }
+                if a
+                else None
+            )
         return row
 
     def list_time_entries(self, ctx) -> Response:
         q = ctx.query
-        check_allowed(q, ("from", "limit", "include", "module", "billStatus", "orderBy", "createdTimeRange",
-                          "modifiedTimeRange"))
+        check_allowed(
+            q, ("from", "limit", "include", "module", "billStatus", "orderBy", "createdTimeRange", "modifiedTimeRange")
+        )
         start, limit = paging(q, self.api.settings.default_list_limit, 100)
         includes = list_param(q, "include", ("owner",))
         module = choice_param(q, "module", ("tickets", "tasks", "calls", "events"), "tickets")
@@ -148,8 +159,12 @@ class TicketChildrenApi:
         if public is not None:
             rows = [r for r in rows if r["isPublic"] == public]
         rows = sort_records(rows, sort_by)
-        return rows_or_204([{k: copy.deepcopy(v) for k, v in r.items() if k != "creator" or "creator" in includes}
-                            for r in page(rows, start, limit)])
+        return rows_or_204(
+            [
+                {k: copy.deepcopy(v) for k, v in r.items() if k != "creator" or "creator" in includes}
+                for r in page(rows, start, limit)
+            ]
+        )
 
     def list_tags(self, ctx) -> Response:
         check_allowed(ctx.query, ())

@@ -25,15 +25,40 @@ from .data import BODIES, ID_PREFIX, iso, parse_iso
 CHILD_ID_BASE = 50_000_000  # far above the shared id counter, which starts below 100,000
 CHILD_BLOCK = 256  # ids per ticket; counters beyond it are cut to fit
 CHILD_DIGITS = 18
-THREAD_CHANNELS = {"Email": "EMAIL", "Phone": "PHONE", "Web": "WEB", "Chat": "CHAT", "Twitter": "TWITTER",
-                   "Facebook": "FACEBOOK", "Forums": "FORUMS", "Feedback Widget": "FEEDBACK"}
-REPLIES = ("Thanks for reaching out! Could you send a screenshot?", "We've issued the refund; it takes 3-5 days.",
-           "Merci, le problème est résolu de notre côté.", "Bitte starten Sie das Gerät neu.",
-           "ご不便をおかけして申し訳ございません。", "I've escalated this to our engineers 🚀")
-COMMENTS = ("Checked the logs — cert expired on edge node.", "Customer is VIP, handle first.",
-            "Waiting for the warehouse.", "Doublon du ticket précédent ?", "Refund approved by finance ✅")
-FILE_NAMES = ("screenshot.png", "invoice-2024-03.pdf", "sync.log", "photo_défaut.jpg", "config.json",
-              "export (1).csv", "見積書.pdf")
+THREAD_CHANNELS = {
+    "Email": "EMAIL",
+    "Phone": "PHONE",
+    "Web": "WEB",
+    "Chat": "CHAT",
+    "Twitter": "TWITTER",
+    "Facebook": "FACEBOOK",
+    "Forums": "FORUMS",
+    "Feedback Widget": "FEEDBACK",
+}
+REPLIES = (
+    "Thanks for reaching out! Could you send a screenshot?",
+    "We've issued the refund; it takes 3-5 days.",
+    "Merci, le problème est résolu de notre côté.",
+    "Bitte starten Sie das Gerät neu.",
+    "ご不便をおかけして申し訳ございません。",
+    "I've escalated this to our engineers 🚀",
+)
+COMMENTS = (
+    "Checked the logs — cert expired on edge node.",
+    "Customer is VIP, handle first.",
+    "Waiting for the warehouse.",
+    "Doublon du ticket précédent ?",
+    "Refund approved by finance ✅",
+)
+FILE_NAMES = (
+    "screenshot.png",
+    "invoice-2024-03.pdf",
+    "sync.log",
+    "photo_défaut.jpg",
+    "config.json",
+    "export (1).csv",
+    "見積書.pdf",
+)
 
 
 def _plain(text: str) -> str:
@@ -72,8 +97,9 @@ class _Maker:
         self.k = 0
         self.start = parse_iso(ticket["createdTime"])
         self.end = max(parse_iso(ticket.get("modifiedTime") or ticket["createdTime"]), self.start)
-        self.agents = [a for a in self.store["agents"].values() if a["status"] == "ACTIVE"] or \
-            list(self.store["agents"].values())
+        self.agents = [a for a in self.store["agents"].values() if a["status"] == "ACTIVE"] or list(
+            self.store["agents"].values()
+        )
 
     def _id(self) -> str:
         rid = ID_PREFIX + str(self.base + self.k).zfill(CHILD_DIGITS - len(ID_PREFIX))
@@ -104,13 +130,25 @@ class _Maker:
         if agent is None:
             return None
         role = self.store["roles"].get(agent.get("roleId") or "")
-        return {"id": agent["id"], "firstName": agent["firstName"], "lastName": agent["lastName"],
-                "name": agent["name"], "photoURL": agent["photoURL"], "email": agent["emailId"],
-                "type": "AGENT", "roleName": role["name"] if role else None}
+        return {
+            "id": agent["id"],
+            "firstName": agent["firstName"],
+            "lastName": agent["lastName"],
+            "name": agent["name"],
+            "photoURL": agent["photoURL"],
+            "email": agent["emailId"],
+            "type": "AGENT",
+            "roleName": role["name"] if role else None,
+        }
 
     def make(self) -> dict:
-        return {"threads": self.threads(), "comments": self.comments(), "attachments": self.attachments(),
-                "timeEntries": self.time_entries(), "tags": self.tags()}
+        return {
+            "threads": self.threads(),
+            "comments": self.comments(),
+            "attachments": self.attachments(),
+            "timeEntries": self.time_entries(),
+            "tags": self.tags(),
+        }
 
     # --- Thread.json --------------------------------------------------------------------------------------------
     def threads(self) -> list:
@@ -124,33 +162,62 @@ class _Maker:
             if agent:
                 author = {k: v for k, v in self._person(agent).items() if k != "roleName"}
             else:
-                author = {"id": contact["id"] if contact else None,
-                          "firstName": (contact or {}).get("firstName"), "lastName": (contact or {}).get("lastName"),
-                          "name": " ".join(x for x in ((contact or {}).get("firstName"),
-                                                       (contact or {}).get("lastName")) if x) or None,
-                          "photoURL": None, "email": t.get("email"), "type": "END_USER"}
+                author = {
+                    "id": contact["id"] if contact else None,
+                    "firstName": (contact or {}).get("firstName"),
+                    "lastName": (contact or {}).get("lastName"),
+                    "name": " ".join(
+                        x for x in ((contact or {}).get("firstName"), (contact or {}).get("lastName")) if x
+                    )
+                    or None,
+                    "photoURL": None,
+                    "email": t.get("email"),
+                    "type": "END_USER",
+                }
             body = t.get("description") or r.choice(BODIES) if i == 0 else r.choice(REPLIES if agent else BODIES)
             html = channel in ("EMAIL", "FORUMS", "WEB")
             attachments = r.choice((0, 0, 0, 1, 2))
             status = "SUCCESS" if direction == "in" else r.choices(("SUCCESS", "FAILED", "DRAFT"), (94, 3, 3))[0]
             email = channel == "EMAIL"
             support = "support@zylkerdesk.zohodesk.com"
-            out.append({
-                "id": self._id(), "channel": channel, "direction": direction, "status": status,
-                "visibility": "private" if r.random() < 0.05 else "public", "isDescriptionThread": i == 0,
-                "canReply": status != "DRAFT", "isForward": False, "summary": _plain(body)[:100],
-                "contentType": "text/html" if html else "text/plain",
-                "content": (f"<div>{body}</div>" if html else body),
-                "hasAttach": attachments > 0, "attachmentCount": str(attachments), "author": author,
-                "responderId": agent["id"] if agent else None,
-                "respondedIn": f"{r.randint(0, 30):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
-                if agent else None,
-                "fromEmailAddress": (support if agent else t.get("email")) if email else None,
-                "to": (t.get("email") if agent else support) if email else None, "cc": "" if email else None,
-                "bcc": "" if email else None, "replyTo": (t.get("email") if not agent else None) if email else None,
-                "channelRelatedInfo": None, "lastRatingIconURL": None, "actions": [],
-                "source": {"appName": None, "extId": None, "permalink": None, "type": "SYSTEM", "appPhotoURL": None},
-                "createdTime": iso(when)})
+            out.append(
+                {
+                    "id": self._id(),
+                    "channel": channel,
+                    "direction": direction,
+                    "status": status,
+                    "visibility": "private" if r.random() < 0.05 else "public",
+                    "isDescriptionThread": i == 0,
+                    "canReply": status != "DRAFT",
+                    "isForward": False,
+                    "summary": _plain(body)[:100],
+                    "contentType": "text/html" if html else "text/plain",
+                    "content": (f"<div>{body}</div>" if html else body),
+                    "hasAttach": attachments > 0,
+                    "attachmentCount": str(attachments),
+                    "author": author,
+                    "responderId": agent["id"] if agent else None,
+                    "respondedIn": f"{r.randint(0, 30):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+                    if agent
+                    else None,
+                    "fromEmailAddress": (support if agent else t.get("email")) if email else None,
+                    "to": (t.get("email") if agent else support) if email else None,
+                    "cc": "" if email else None,
+                    "bcc": "" if email else None,
+                    "replyTo": (t.get("email") if not agent else None) if email else None,
+                    "channelRelatedInfo": None,
+                    "lastRatingIconURL": None,
+                    "actions": [],
+                    "source": {
+                        "appName": None,
+                        "extId": None,
+                        "permalink": None,
+                        "type": "SYSTEM",
+                        "appPhotoURL": None,
+                    },
+                    "createdTime": iso(when),
+                }
+            )
         return out
 
     # --- TicketComment.json -------------------------------------------------------------------------------------
@@ -165,15 +232,30 @@ class _Maker:
             files = []
             if r.random() < 0.15:
                 aid = self._id()
-                files.append({"id": aid, "name": r.choice(FILE_NAMES), "size": str(r.randint(800, 900000)),
-                              "href": f"https://desk.zoho.com/api/v1/tickets/{self.ticket['id']}/comments/{cid}"
-                                      f"/attachments/{aid}/content"})
-            out.append({"id": cid, "content": f"<div>{text}</div>" if html else text,
-                        "contentType": "html" if html else "plainText", "plainText": text,
-                        "isPublic": r.random() < 0.3, "commenterId": commenter["id"] if commenter else None,
-                        "commenter": commenter, "commentedTime": iso(when),
-                        "modifiedTime": iso(min(self.end, when + timedelta(minutes=r.randint(1, 600))))
-                        if edited else None, "attachments": files, "mention": []})
+                files.append(
+                    {
+                        "id": aid,
+                        "name": r.choice(FILE_NAMES),
+                        "size": str(r.randint(800, 900000)),
+                        "href": f"https://desk.zoho.com/api/v1/tickets/{self.ticket['id']}/comments/{cid}"
+                        f"/attachments/{aid}/content",
+                    }
+                )
+            out.append(
+                {
+                    "id": cid,
+                    "content": f"<div>{text}</div>" if html else text,
+                    "contentType": "html" if html else "plainText",
+                    "plainText": text,
+                    "isPublic": r.random() < 0.3,
+                    "commenterId": commenter["id"] if commenter else None,
+                    "commenter": commenter,
+                    "commentedTime": iso(when),
+                    "modifiedTime": iso(min(self.end, when + timedelta(minutes=r.randint(1, 600)))) if edited else None,
+                    "attachments": files,
+                    "mention": [],
+                }
+            )
         return out
 
     # --- TicketAttachment.json ----------------------------------------------------------------------------------
@@ -185,12 +267,27 @@ class _Maker:
             aid = self._id()
             href = f"https://desk.zoho.com/api/v1/tickets/{self.ticket['id']}/attachments/{aid}/content"
             who = creator or contact
-            out.append({"id": aid, "name": r.choice(FILE_NAMES), "size": str(r.randint(800, 4_000_000)),
-                        "creatorId": who["id"] if who else None, "createdTime": iso(when),
-                        "isPublic": r.random() < 0.8, "href": href, "previewurl": href + "?inline=true",
-                        "creator": {"id": who["id"], "firstName": who.get("firstName"),
-                                    "lastName": who.get("lastName"), "photoURL": who.get("photoURL"),
-                                    "email": who.get("emailId") or who.get("email")} if who else None})
+            out.append(
+                {
+                    "id": aid,
+                    "name": r.choice(FILE_NAMES),
+                    "size": str(r.randint(800, 4_000_000)),
+                    "creatorId": who["id"] if who else None,
+                    "createdTime": iso(when),
+                    "isPublic": r.random() < 0.8,
+                    "href": href,
+                    "previewurl": href + "?inline=true",
+                    "creator": {
+                        "id": who["id"],
+                        "firstName": who.get("firstName"),
+                        "lastName": who.get("lastName"),
+                        "photoURL": who.get("photoURL"),
+                        "email": who.get("emailId") or who.get("email"),
+                    }
+                    if who
+                    else None,
+                }
+            )
         return out
 
     # --- TicketTimeEntry.json (modifiedTime/modifiedBy are not in the OAS example but modifiedTimeRange is) ---
@@ -205,19 +302,38 @@ class _Maker:
             executed = when - timedelta(hours=hours, minutes=minutes)
             modified = when if r.random() < 0.7 else min(self.end, when + timedelta(hours=r.randint(1, 48)))
             rec = {
-                "id": self._id(), "executedTime": iso(max(self.start, executed)), "hoursSpent": str(hours),
-                "minutesSpent": str(minutes), "secondsSpent": str(seconds), "isBillable": billable,
+                "id": self._id(),
+                "executedTime": iso(max(self.start, executed)),
+                "hoursSpent": str(hours),
+                "minutesSpent": str(minutes),
+                "secondsSpent": str(seconds),
+                "isBillable": billable,
                 "billingType": "FIXED_COST_FOR_AGENTS" if rate else "FIXED_COST_FOR_TICKETS",
-                "requestChargeType": r.choice(("Customer Service", "Upgrade Request", "Product Consultation",
-                                               "Support and Maintenance")), "mode": r.choice(("MANUAL", "AUTO")),
-                "description": r.choice((None, "Remote session", "Analyse des logs")), "ownerId":
-                    owner["id"] if owner else None, "agentCostPerHour": rate, "additionalCost": None,
-                "fixedCost": None, "totalCost": cost, "invoiceId": None, "isTrashed": "false",
-                "departmentId": t.get("departmentId"), "layoutId": self.store.layouts.get("timeEntry"),
-                "parent": {"id": t["id"], "ticketNumber": t.get("ticketNumber"), "subject": t.get("subject"),
-                           "type": "TICKETS"},
-                "createdBy": owner["id"] if owner else None, "createdTime": iso(when),
-                "modifiedBy": owner["id"] if owner else None, "modifiedTime": iso(modified)}
+                "requestChargeType": r.choice(
+                    ("Customer Service", "Upgrade Request", "Product Consultation", "Support and Maintenance")
+                ),
+                "mode": r.choice(("MANUAL", "AUTO")),
+                "description": r.choice((None, "Remote session", "Analyse des logs")),
+                "ownerId": owner["id"] if owner else None,
+                "agentCostPerHour": rate,
+                "additionalCost": None,
+                "fixedCost": None,
+                "totalCost": cost,
+                "invoiceId": None,
+                "isTrashed": "false",
+                "departmentId": t.get("departmentId"),
+                "layoutId": self.store.layouts.get("timeEntry"),
+                "parent": {
+                    "id": t["id"],
+                    "ticketNumber": t.get("ticketNumber"),
+                    "subject": t.get("subject"),
+                    "type": "TICKETS",
+                },
+                "createdBy": owner["id"] if owner else None,
+                "createdTime": iso(when),
+                "modifiedBy": owner["id"] if owner else None,
+                "modifiedTime": iso(modified),
+            }
             rec["cf"] = custom_values(r, "timeEntry", when, rec)
             out.append(rec)
         return out

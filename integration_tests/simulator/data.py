@@ -33,8 +33,19 @@ ID_PREFIX = "1892000000"
 
 # digits per module id (all > 2**53 because they start with 1892 and have >= 17 digits)
 ID_DIGITS = {
-    "tickets": 19, "contacts": 18, "accounts": 18, "contracts": 18, "products": 17, "departments": 17,
-    "agents": 17, "teams": 17, "layouts": 17, "fields": 17, "webhooks": 17, "slas": 17, "profiles": 17,
+    "tickets": 19,
+    "contacts": 18,
+    "accounts": 18,
+    "contracts": 18,
+    "products": 17,
+    "departments": 17,
+    "agents": 17,
+    "teams": 17,
+    "layouts": 17,
+    "fields": 17,
+    "webhooks": 17,
+    "slas": 17,
+    "profiles": 17,
     "roles": 17,
 }
 
@@ -71,11 +82,33 @@ class IdFactory:
 
 
 class Store(dict):
-    MODULES = ("departments", "agents", "teams", "accounts", "contacts", "products", "contracts", "tickets",
-               "webhooks", "recycleBin",
-               # seeded after the core modules (orgsetup.py, activities.py, knowledge.py)
-               "roles", "profiles", "skills", "layouts", "businessHours", "holidayLists", "supportPlans",
-               "channels", "tags", "tasks", "calls", "events", "kbCategories", "articles")
+    MODULES = (
+        "departments",
+        "agents",
+        "teams",
+        "accounts",
+        "contacts",
+        "products",
+        "contracts",
+        "tickets",
+        "webhooks",
+        "recycleBin",
+        # seeded after the core modules (orgsetup.py, activities.py, knowledge.py)
+        "roles",
+        "profiles",
+        "skills",
+        "layouts",
+        "businessHours",
+        "holidayLists",
+        "supportPlans",
+        "channels",
+        "tags",
+        "tasks",
+        "calls",
+        "events",
+        "kbCategories",
+        "articles",
+    )
 
     def __init__(self) -> None:
         super().__init__({m: {} for m in self.MODULES})
@@ -90,54 +123,205 @@ class Store(dict):
 
 
 # --- text pools -------------------------------------------------------------------------------------------------
-FIRST_NAMES = ["José", "Zoë", "Björn", "Chloé", "Søren", "Ana-María", "François", "Łukasz", "Mónica", "Noah",
-               "Olivia", "Liam", "Emma", "太郎", "花子", "娜", "伟", "Ömer", "Ngọc", "Priyā", "Siobhán", "Małgorzata",
-               "Renée", "Jürgen", "Aoife", "Kenji", "Ines", "Mateo", "Grace", "Hiroshi", None]
-LAST_NAMES = ["Álvarez", "Müller", "Ødegård", "Dubois", "Kierkegaard", "Núñez", "Lefèvre", "Wiśniewski",
-              "García", "Smith", "O'Brien", "Johnson", "山田", "佐藤", "李", "王", "Yılmaz", "Nguyễn", "Iyer",
-              "Ní Bhriain", "Kowalczyk", "Zoë-Lynn", "Schröder", "Murphy", "Tanaka", "Fernández", "Brown", "Lee"]
-CITIES = [("Paris", "Île-de-France", "France"), ("München", "Bayern", "Germany"), ("São Paulo", "SP", "Brazil"),
-          ("東京", "東京都", "Japan"), ("Austin", "TX", "USA"), ("Chennai", "Tamil Nadu", "India"),
-          ("Kraków", "Małopolskie", "Poland"), ("Dublin", "Leinster", "Ireland"), ("上海", "上海", "China"),
-          ("Montréal", "QC", "Canada"), ("Sevilla", "Andalucía", "Spain"), ("Zürich", "ZH", "Switzerland")]
-COMPANIES = ["Zylker Corp", "Acme Ünlimited", "Globex Sàrl", "Initech GmbH", "Umbrella 株式会社", "Stark Industrias",
-             "Wayne & Söhne", "Soylent Ltda.", "Hooli 🚀", "Vandelay Import/Export", "Cyberdyne Systèmes",
-             "Tyrell Kōgyō", "Pied Piper", "Wonka Chocolatería", "Massive Dynamic", "Oscorp Ltd.",
-             "Gringotts Banque", "Monsters Inc.", "Duff Brauerei", "Nakatomi Trading 商事"]
+FIRST_NAMES = [
+    "José",
+    "Zoë",
+    "Björn",
+    "Chloé",
+    "Søren",
+    "Ana-María",
+    "François",
+    "Łukasz",
+    "Mónica",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "太郎",
+    "花子",
+    "娜",
+    "伟",
+    "Ömer",
+    "Ngọc",
+    "Priyā",
+    "Siobhán",
+    "Małgorzata",
+    "Renée",
+    "Jürgen",
+    "Aoife",
+    "Kenji",
+    "Ines",
+    "Mateo",
+    "Grace",
+    "Hiroshi",
+    None,
+]
+LAST_NAMES = [
+    "Álvarez",
+    "Müller",
+    "Ødegård",
+    "Dubois",
+    "Kierkegaard",
+    "Núñez",
+    "Lefèvre",
+    "Wiśniewski",
+    "García",
+    "Smith",
+    "O'Brien",
+    "Johnson",
+    "山田",
+    "佐藤",
+    "李",
+    "王",
+    "Yılmaz",
+    "Nguyễn",
+    "Iyer",
+    "Ní Bhriain",
+    "Kowalczyk",
+    "Zoë-Lynn",
+    "Schröder",
+    "Murphy",
+    "Tanaka",
+    "Fernández",
+    "Brown",
+    "Lee",
+]
+CITIES = [
+    ("Paris", "Île-de-France", "France"),
+    ("München", "Bayern", "Germany"),
+    ("São Paulo", "SP", "Brazil"),
+    ("東京", "東京都", "Japan"),
+    ("Austin", "TX", "USA"),
+    ("Chennai", "Tamil Nadu", "India"),
+    ("Kraków", "Małopolskie", "Poland"),
+    ("Dublin", "Leinster", "Ireland"),
+    ("上海", "上海", "China"),
+    ("Montréal", "QC", "Canada"),
+    ("Sevilla", "Andalucía", "Spain"),
+    ("Zürich", "ZH", "Switzerland"),
+]
+COMPANIES = [
+    "Zylker Corp",
+    "Acme Ünlimited",
+    "Globex Sàrl",
+    "Initech GmbH",
+    "Umbrella 株式会社",
+    "Stark Industrias",
+    "Wayne & Söhne",
+    "Soylent Ltda.",
+    "Hooli 🚀",
+    "Vandelay Import/Export",
+    "Cyberdyne Systèmes",
+    "Tyrell Kōgyō",
+    "Pied Piper",
+    "Wonka Chocolatería",
+    "Massive Dynamic",
+    "Oscorp Ltd.",
+    "Gringotts Banque",
+    "Monsters Inc.",
+    "Duff Brauerei",
+    "Nakatomi Trading 商事",
+]
 INDUSTRIES = ["Retail", "Manufacturing", "Healthcare", "Education", "Software", "Finance", None]
-DEPARTMENT_NAMES = ["Support", "Billing & Payments", "Technical Support 技術", "Ventes — Europe",
-                    "Partner Success 🤝", "Returns", "VIP Care ⭐", "Logistics", "Onboarding", "Kundenservice DACH"]
+DEPARTMENT_NAMES = [
+    "Support",
+    "Billing & Payments",
+    "Technical Support 技術",
+    "Ventes — Europe",
+    "Partner Success 🤝",
+    "Returns",
+    "VIP Care ⭐",
+    "Logistics",
+    "Onboarding",
+    "Kundenservice DACH",
+]
 TEAM_NAMES = ["Tier 1", "Tier 2", "Escalations", "Night shift 🌙", "Équipe Paris", "APAC", "Refunds"]
-PRODUCT_WORDS = ["Router", "Smart Thermostat", "Noise-cancelling Headset", "Café Grinder", "4K Monitor",
-                 "Laptop Pro", "Cloud Backup", "Standing Desk", "Webcam HD", "Ergonomic Chair", "Label Printer",
-                 "Security Camera", "Mesh Wi-Fi", "Tablet Mini", "E-Reader", "Kabelloser Lautsprecher",
-                 "Portable SSD", "Drone Air", "Smartwatch", "VR Headset", "ノートPC", "无线鼠标"]
+PRODUCT_WORDS = [
+    "Router",
+    "Smart Thermostat",
+    "Noise-cancelling Headset",
+    "Café Grinder",
+    "4K Monitor",
+    "Laptop Pro",
+    "Cloud Backup",
+    "Standing Desk",
+    "Webcam HD",
+    "Ergonomic Chair",
+    "Label Printer",
+    "Security Camera",
+    "Mesh Wi-Fi",
+    "Tablet Mini",
+    "E-Reader",
+    "Kabelloser Lautsprecher",
+    "Portable SSD",
+    "Drone Air",
+    "Smartwatch",
+    "VR Headset",
+    "ノートPC",
+    "无线鼠标",
+]
 PRODUCT_CATEGORIES = ["Hardware", "Software", "Service", "Accessory", None]
 MANUFACTURERS = ["Zylker", "Acme", "Globex", "Initech", "Hooli", None]
 
 SUBJECTS = {
-    "English": ["Unable to log in after password reset", "Invoice #{n} shows the wrong amount",
-                "App crashes when exporting to PDF 📄", "Feature request: dark mode 🌙",
-                "Order {n} hasn't arrived yet", "Refund not received for order {n}",
-                "Can't connect the {p} to Wi-Fi", "\"Error 500\" on the dashboard",
-                "Two-factor codes never arrive 😤", "How do I add a second user?",
-                "Warranty claim for {p}", "Slow sync since last update (v{v})"],
-    "French": ["Problème de facturation — remboursement demandé", "Impossible d'accéder à l'espace client",
-               "Commande {n} reçue endommagée", "Question sur la garantie du {p}", "Mise à jour échouée ❌"],
-    "German": ["Lieferung verspätet – Bestellung {n}", "Größenänderung nicht möglich",
-               "Rückerstattung für {p} beantragt", "Anmeldung schlägt fehl (Fehler {n})"],
-    "Spanish": ["¿Cómo cambio mi contraseña?", "Pedido {n} dañado en el envío", "No puedo pagar con tarjeta 💳",
-                "El {p} no enciende"],
-    "Japanese": ["ログインできません", "請求書の金額が違います（注文 {n}）", "{p}の接続が切れる", "返品の手続きについて 🙏"],
+    "English": [
+        "Unable to log in after password reset",
+        "Invoice #{n} shows the wrong amount",
+        "App crashes when exporting to PDF 📄",
+        "Feature request: dark mode 🌙",
+        "Order {n} hasn't arrived yet",
+        "Refund not received for order {n}",
+        "Can't connect the {p} to Wi-Fi",
+        '"Error 500" on the dashboard',
+        "Two-factor codes never arrive 😤",
+        "How do I add a second user?",
+        "Warranty claim for {p}",
+        "Slow sync since last update (v{v})",
+    ],
+    "French": [
+        "Problème de facturation — remboursement demandé",
+        "Impossible d'accéder à l'espace client",
+        "Commande {n} reçue endommagée",
+        "Question sur la garantie du {p}",
+        "Mise à jour échouée ❌",
+    ],
+    "German": [
+        "Lieferung verspätet – Bestellung {n}",
+        "Größenänderung nicht möglich",
+        "Rückerstattung für {p} beantragt",
+        "Anmeldung schlägt fehl (Fehler {n})",
+    ],
+    "Spanish": [
+        "¿Cómo cambio mi contraseña?",
+        "Pedido {n} dañado en el envío",
+        "No puedo pagar con tarjeta 💳",
+        "El {p} no enciende",
+    ],
+    "Japanese": [
+        "ログインできません",
+        "請求書の金額が違います（注文 {n}）",
+        "{p}の接続が切れる",
+        "返品の手続きについて 🙏",
+    ],
     "Chinese": ["无法导出报表", "订单 {n} 状态未更新", "{p} 无法开机", "发票抬头需要修改"],
-    "Portuguese": ["Não consigo sincronizar o calendário", "Cobrança duplicada no pedido {n}",
-                   "Dúvida sobre a garantia do {p} ✨"],
+    "Portuguese": [
+        "Não consigo sincronizar o calendário",
+        "Cobrança duplicada no pedido {n}",
+        "Dúvida sobre a garantia do {p} ✨",
+    ],
 }
-GREETINGS = {"English": "Hi team,", "French": "Bonjour,", "German": "Hallo zusammen,", "Spanish": "Hola,",
-             "Japanese": "お世話になっております。", "Chinese": "您好，", "Portuguese": "Olá,"}
+GREETINGS = {
+    "English": "Hi team,",
+    "French": "Bonjour,",
+    "German": "Hallo zusammen,",
+    "Spanish": "Hola,",
+    "Japanese": "お世話になっております。",
+    "Chinese": "您好，",
+    "Portuguese": "Olá,",
+}
 BODIES = [
-    "Since this morning I get \"Error 500 — something went wrong\" when I open the dashboard.",
-    "I followed the steps in the help article but nothing changed.\nSteps:\n1. Open the app\n2. Click \"Sign in\"\n"
+    'Since this morning I get "Error 500 — something went wrong" when I open the dashboard.',
+    'I followed the steps in the help article but nothing changed.\nSteps:\n1. Open the app\n2. Click "Sign in"\n'
     "3. Wait… nothing happens",
     "The log file is at C:\\Users\\café\\AppData\\Local\\Zylker\\sync.log (attached).",
     "Could you please check? It's urgent 🙏 — our team of 12 is blocked.",
@@ -146,13 +330,17 @@ BODIES = [
     "Tab\tseparated\tvalues\tpasted\there, plus a <script>alert('x')</script> that must stay text.",
     "请尽快处理，谢谢！",
 ]
-RESOLUTIONS = ["Reset the user's 2FA and confirmed login works.\nCustomer confirmed ✅",
-               "Issued a refund of the duplicate charge.\r\nReference: RF-{n}",
-               "Replaced the unit under warranty; tracking number sent by e-mail.",
-               "Known issue fixed in v{v}. Asked the customer to update."]
-NOTES = ["Root cause: expired certificate on edge node eu-3.\nFollow-up with infra team.",
-         "Customer on legacy plan — price grandfathered.\n\n• Checked billing\n• Checked logs",
-         "Linea 1\nLinea 2 con acentos: ñ, á, ü\nLinea 3 ✔"]
+RESOLUTIONS = [
+    "Reset the user's 2FA and confirmed login works.\nCustomer confirmed ✅",
+    "Issued a refund of the duplicate charge.\r\nReference: RF-{n}",
+    "Replaced the unit under warranty; tracking number sent by e-mail.",
+    "Known issue fixed in v{v}. Asked the customer to update.",
+]
+NOTES = [
+    "Root cause: expired certificate on edge node eu-3.\nFollow-up with infra team.",
+    "Customer on legacy plan — price grandfathered.\n\n• Checked billing\n• Checked logs",
+    "Linea 1\nLinea 2 con acentos: ñ, á, ü\nLinea 3 ✔",
+]
 
 
 def cf_value(rng: random.Random, ftype: str, extras: dict, created: datetime, p_null: float = 0.3):
@@ -186,8 +374,9 @@ def cf_value(rng: random.Random, ftype: str, extras: dict, created: datetime, p_
     if ftype == "Textarea":
         return r.choice(NOTES)
     if ftype == "LargeText":
-        return "\n".join(f"[{iso(created + timedelta(hours=i))}] step {i}: {r.choice(BODIES)}"
-                         for i in range(r.randint(3, 8)))
+        return "\n".join(
+            f"[{iso(created + timedelta(hours=i))}] step {i}: {r.choice(BODIES)}" for i in range(r.randint(3, 8))
+        )
     return None
 
 
@@ -210,8 +399,10 @@ class DataFactory:
         return self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
 
     def _phone(self) -> str:
-        return f"+{self.rng.randint(1, 99)} {self.rng.randint(100, 999)} {self.rng.randint(100, 999)} " \
-               f"{self.rng.randint(1000, 9999)}"
+        return (
+            f"+{self.rng.randint(1, 99)} {self.rng.randint(100, 999)} {self.rng.randint(100, 999)} "
+            f"{self.rng.randint(1000, 9999)}"
+        )
 
     def _email(self, first: Optional[str], last: str) -> str:
         folded = unicodedata.normalize("NFKD", f"{first or ''}.{last}".lower())
@@ -231,15 +422,35 @@ class DataFactory:
     # --- organization ---------------------------------------------------------------------------------------------
     def organization(self) -> dict:
         return {
-            "id": self.org_id, "companyName": "Zylker Support Ünïcode 株式会社", "portalName": PORTAL,
-            "portalURL": f"https://desk.zoho.com/portal/{PORTAL}", "edition": "ENTERPRISE", "isDefault": True,
-            "isAdminInOrg": True, "isSandboxPortal": False, "isPayloadEncryptionEnabled": False,
-            "employeeCount": "120", "currencyLocale": "US", "currencyCode": "USD", "currencySymbol": "$",
-            "timeZone": "Europe/Paris", "countryCode": "FR", "phoneNumber": "+33 1 23 45 67 89", "mobile": None,
-            "fax": None, "website": "https://www.zylker.test", "primaryContact": "admin@zylker.test",
-            "description": "Demo help desk — données fictives", "alias": None, "logoURL": None,
-            "faviconURL": None, "street": "12 rue de l'Église", "city": "Paris", "state": "Île-de-France",
-            "country": "France", "zip": "75001",
+            "id": self.org_id,
+            "companyName": "Zylker Support Ünïcode 株式会社",
+            "portalName": PORTAL,
+            "portalURL": f"https://desk.zoho.com/portal/{PORTAL}",
+            "edition": "ENTERPRISE",
+            "isDefault": True,
+            "isAdminInOrg": True,
+            "isSandboxPortal": False,
+            "isPayloadEncryptionEnabled": False,
+            "employeeCount": "120",
+            "currencyLocale": "US",
+            "currencyCode": "USD",
+            "currencySymbol": "$",
+            "timeZone": "Europe/Paris",
+            "countryCode": "FR",
+            "phoneNumber": "+33 1 23 45 67 89",
+            "mobile": None,
+            "fax": None,
+            "website": "https://www.zylker.test",
+            "primaryContact": "admin@zylker.test",
+            "description": "Demo help desk — données fictives",
+            "alias": None,
+            "logoURL": None,
+            "faviconURL": None,
+            "street": "12 rue de l'Église",
+            "city": "Paris",
+            "state": "Île-de-France",
+            "country": "France",
+            "zip": "75001",
         }
 
     # --- modules ---------------------------------------------------------------------------------------------------
@@ -249,13 +460,22 @@ class DataFactory:
         if index >= len(DEPARTMENT_NAMES):
             name = f"{name} {index // len(DEPARTMENT_NAMES) + 1}"
         rec = {
-            "id": rid, "name": name, "description": self._maybe(0.3, f"Tickets for {name} — équipe dédiée"),
-            "isEnabled": True, "isDefault": index == 0, "chatStatus": self.rng.choice(
-                ["AVAILABLE", "DISABLED", "NOT_CREATED"]), "creatorId": creator_id, "createdTime": iso(created),
-            "hasLogo": self.rng.random() < 0.3, "isAssignToTeamEnabled": self.rng.random() < 0.5,
-            "isVisibleInCustomerPortal": True, "nameInCustomerPortal": name,
-            "sanitizedName": "".join(c for c in name.lower().replace(" ", "-") if c.isascii() and
-                                     (c.isalnum() or c == "-")).strip("-") or f"dept-{index}",
+            "id": rid,
+            "name": name,
+            "description": self._maybe(0.3, f"Tickets for {name} — équipe dédiée"),
+            "isEnabled": True,
+            "isDefault": index == 0,
+            "chatStatus": self.rng.choice(["AVAILABLE", "DISABLED", "NOT_CREATED"]),
+            "creatorId": creator_id,
+            "createdTime": iso(created),
+            "hasLogo": self.rng.random() < 0.3,
+            "isAssignToTeamEnabled": self.rng.random() < 0.5,
+            "isVisibleInCustomerPortal": True,
+            "nameInCustomerPortal": name,
+            "sanitizedName": "".join(
+                c for c in name.lower().replace(" ", "-") if c.isascii() and (c.isalnum() or c == "-")
+            ).strip("-")
+            or f"dept-{index}",
             "associatedAgentIds": [],
         }
         rec.update(over)
@@ -266,10 +486,17 @@ class DataFactory:
         first, last = self._name()
         rid = self.ids.new("agents")
         return {
-            "id": rid, "firstName": first, "lastName": last, "name": f"{first or ''} {last}".strip(),
-            "emailId": self._email(first, last), "phone": self._maybe(0.4, self._phone()),
-            "mobile": self._maybe(0.6, self._phone()), "status": "ACTIVE", "isConfirmed": True,
-            "roleId": self.ids.new("roles"), "profileId": self.ids.new("profiles"),
+            "id": rid,
+            "firstName": first,
+            "lastName": last,
+            "name": f"{first or ''} {last}".strip(),
+            "emailId": self._email(first, last),
+            "phone": self._maybe(0.4, self._phone()),
+            "mobile": self._maybe(0.6, self._phone()),
+            "status": "ACTIVE",
+            "isConfirmed": True,
+            "roleId": self.ids.new("roles"),
+            "profileId": self.ids.new("profiles"),
             "zuid": str(self.rng.randint(10_000_000, 99_999_999)),
             "langCode": self.rng.choice(["en_US", "fr_FR", "de_DE", "ja_JP"]),
             "timeZone": self.rng.choice(["Europe/Paris", "America/Chicago", "Asia/Tokyo"]),
@@ -278,9 +505,15 @@ class DataFactory:
         }
 
     def team(self, index: int, dept_id: str, agent_ids: list) -> dict:
-        return {"id": self.ids.new("teams"), "name": TEAM_NAMES[index % len(TEAM_NAMES)],
-                "description": self._maybe(0.5, "Équipe de support"), "departmentId": dept_id,
-                "roleId": self.ids.new("roles"), "derivedAgents": agent_ids, "subTeams": []}
+        return {
+            "id": self.ids.new("teams"),
+            "name": TEAM_NAMES[index % len(TEAM_NAMES)],
+            "description": self._maybe(0.5, "Équipe de support"),
+            "departmentId": dept_id,
+            "roleId": self.ids.new("roles"),
+            "derivedAgents": agent_ids,
+            "subTeams": [],
+        }
 
     def account(self, created: datetime, owner_id: Optional[str], **over) -> dict:
         rid = self.ids.new("accounts")
@@ -289,14 +522,23 @@ class DataFactory:
         if self.rng.random() < 0.5:
             name = f"{name} {city}"
         rec = {
-            "id": rid, "accountName": name, "email": self._maybe(0.3, f"contact@{rid[-5:]}.example.com"),
-            "phone": self._maybe(0.3, self._phone()), "website": self._maybe(0.4, f"https://www.{rid[-6:]}.example"),
-            "fax": self._maybe(0.8, self._phone()), "industry": self.rng.choice(INDUSTRIES),
+            "id": rid,
+            "accountName": name,
+            "email": self._maybe(0.3, f"contact@{rid[-5:]}.example.com"),
+            "phone": self._maybe(0.3, self._phone()),
+            "website": self._maybe(0.4, f"https://www.{rid[-6:]}.example"),
+            "fax": self._maybe(0.8, self._phone()),
+            "industry": self.rng.choice(INDUSTRIES),
             "annualrevenue": self._maybe(0.5, f"{self.rng.randint(10, 5000) * 1000}.00"),
             "description": self._maybe(0.6, "Key account.\nRenewal handled by Sales."),
-            "street": self._maybe(0.3, f"{self.rng.randint(1, 200)} Main St."), "city": city, "state": state,
-            "code": self._maybe(0.3, str(self.rng.randint(10000, 99999))), "country": country,
-            "ownerId": owner_id, "webUrl": self._web_url("Accounts", rid), "createdTime": iso(created),
+            "street": self._maybe(0.3, f"{self.rng.randint(1, 200)} Main St."),
+            "city": city,
+            "state": state,
+            "code": self._maybe(0.3, str(self.rng.randint(10000, 99999))),
+            "country": country,
+            "ownerId": owner_id,
+            "webUrl": self._web_url("Accounts", rid),
+            "createdTime": iso(created),
             "modifiedTime": iso(self._later(created, 90)),
             "cf": self._cf(schema.ACCOUNT_CUSTOM_FIELDS, created),
         }
@@ -308,17 +550,30 @@ class DataFactory:
         first, last = self._name()
         city, state, country = self.rng.choice(CITIES)
         rec = {
-            "id": rid, "firstName": first, "lastName": last, "email": self._email(first, last),
-            "secondaryEmail": self._maybe(0.8, self._email(last, "alt")), "phone": self._maybe(0.3, self._phone()),
-            "mobile": self._maybe(0.5, self._phone()), "accountId": account_id,
+            "id": rid,
+            "firstName": first,
+            "lastName": last,
+            "email": self._email(first, last),
+            "secondaryEmail": self._maybe(0.8, self._email(last, "alt")),
+            "phone": self._maybe(0.3, self._phone()),
+            "mobile": self._maybe(0.5, self._phone()),
+            "accountId": account_id,
             "title": self._maybe(0.5, self.rng.choice(["CTO", "Office Manager", "Développeur", "購買担当"])),
             "type": self._maybe(0.4, self.rng.choice(["Customer", "Partner", "Reseller", "Vendor"])),
-            "description": self._maybe(0.7, "Prefers e-mail.\nSpeaks FR/EN."), "ownerId": owner_id,
+            "description": self._maybe(0.7, "Prefers e-mail.\nSpeaks FR/EN."),
+            "ownerId": owner_id,
             "twitter": self._maybe(0.8, f"@{(last or 'x').encode('ascii', 'ignore').decode() or 'user'}"),
-            "facebook": None, "street": self._maybe(0.5, f"{self.rng.randint(1, 99)} Rue Verte"), "city": city,
-            "state": state, "zip": self._maybe(0.4, str(self.rng.randint(10000, 99999))), "country": country,
-            "isEndUser": self.rng.random() < 0.4, "photoURL": None, "webUrl": self._web_url("Contacts", rid),
-            "createdTime": iso(created), "modifiedTime": iso(self._later(created, 120)),
+            "facebook": None,
+            "street": self._maybe(0.5, f"{self.rng.randint(1, 99)} Rue Verte"),
+            "city": city,
+            "state": state,
+            "zip": self._maybe(0.4, str(self.rng.randint(10000, 99999))),
+            "country": country,
+            "isEndUser": self.rng.random() < 0.4,
+            "photoURL": None,
+            "webUrl": self._web_url("Contacts", rid),
+            "createdTime": iso(created),
+            "modifiedTime": iso(self._later(created, 120)),
             "cf": self._cf(schema.CONTACT_CUSTOM_FIELDS, created),
         }
         rec.update(over)
@@ -331,21 +586,37 @@ class DataFactory:
         modified = self._later(created, 200)
         layout = self.store.layouts.setdefault("products", self.ids.new("layouts"))
         rec = {
-            "id": rid, "productName": name, "productCode": self._maybe(0.15, f"SKU-{self.rng.randint(1000, 99999)}"),
+            "id": rid,
+            "productName": name,
+            "productCode": self._maybe(0.15, f"SKU-{self.rng.randint(1000, 99999)}"),
             "unitPrice": f"{self.rng.randint(5, 3000)}.{self.rng.choice(['0', '5', '99'])}",
-            "departmentIds": dept_ids, "productCategory": self.rng.choice(PRODUCT_CATEGORIES),
+            "departmentIds": dept_ids,
+            "productCategory": self.rng.choice(PRODUCT_CATEGORIES),
             "manufacturer": self.rng.choice(MANUFACTURERS),
-            "description": self._maybe(0.4, f"{name}: fiche produit.\nGarantie 2 ans."), "ownerId": owner_id,
-            "createdTime": iso(created), "modifiedTime": iso(modified), "createdBy": owner_id,
-            "modifiedBy": owner_id, "isDeleted": False, "layoutId": layout,
+            "description": self._maybe(0.4, f"{name}: fiche produit.\nGarantie 2 ans."),
+            "ownerId": owner_id,
+            "createdTime": iso(created),
+            "modifiedTime": iso(modified),
+            "createdBy": owner_id,
+            "modifiedBy": owner_id,
+            "isDeleted": False,
+            "layoutId": layout,
             "layoutDetails": {"id": layout, "layoutName": "Standard Product Layout"},
             "cf": self._cf(schema.PRODUCT_CUSTOM_FIELDS, created),
         }
         rec.update(over)
         return rec
 
-    def contract(self, created: datetime, account_id: str, product_id: Optional[str], dept_id: str,
-                 owner_id: Optional[str], today: datetime, **over) -> dict:
+    def contract(
+        self,
+        created: datetime,
+        account_id: str,
+        product_id: Optional[str],
+        dept_id: str,
+        owner_id: Optional[str],
+        today: datetime,
+        **over,
+    ) -> dict:
         rid = self.ids.new("contracts")
         self.contract_number += 1
         start = created + timedelta(days=self.rng.randint(-30, 60))
@@ -353,16 +624,26 @@ class DataFactory:
         status = "FUTURE" if start.date() > today.date() else ("EXPIRED" if end.date() < today.date() else "ACTIVE")
         sla_id = self.rng.choice(list(self.store.slas)) if self.store.slas else None
         rec = {
-            "id": rid, "contractName": f"{self.rng.choice(['Support', 'Maintenance', 'Premium', 'Wartung', 'サポート'])}"
-                                      f" {start.year} #{self.contract_number}",
-            "contractNumber": str(self.contract_number), "contractStatus": status,
-            "startDate": start.strftime("%Y-%m-%d"), "endDate": end.strftime("%Y-%m-%d"), "accountId": account_id,
-            "productId": product_id, "departmentId": dept_id, "ownerId": owner_id, "slaId": sla_id,
+            "id": rid,
+            "contractName": f"{self.rng.choice(['Support', 'Maintenance', 'Premium', 'Wartung', 'サポート'])}"
+            f" {start.year} #{self.contract_number}",
+            "contractNumber": str(self.contract_number),
+            "contractStatus": status,
+            "startDate": start.strftime("%Y-%m-%d"),
+            "endDate": end.strftime("%Y-%m-%d"),
+            "accountId": account_id,
+            "productId": product_id,
+            "departmentId": dept_id,
+            "ownerId": owner_id,
+            "slaId": sla_id,
             "description": self._maybe(0.5, "Annual support contract.\nIncludes on-site visits."),
             "notifyBefore": self._maybe(0.5, str(self.rng.choice([7, 15, 30]))),
             "notificationAgentIds": [owner_id] if owner_id and self.rng.random() < 0.5 else [],
-            "createdTime": iso(created), "modifiedTime": iso(self._later(created, 100)), "createdBy": owner_id,
-            "modifiedBy": owner_id, "cf": self._cf(schema.CONTRACT_CUSTOM_FIELDS, created),
+            "createdTime": iso(created),
+            "modifiedTime": iso(self._later(created, 100)),
+            "createdBy": owner_id,
+            "modifiedBy": owner_id,
+            "cf": self._cf(schema.CONTRACT_CUSTOM_FIELDS, created),
         }
         rec.update(over)
         return rec
@@ -393,8 +674,11 @@ class DataFactory:
         contracts = [c for c in st["contracts"].values() if account_id and c["accountId"] == account_id]
         language = r.choices(list(SUBJECTS), weights=[50, 10, 10, 8, 8, 7, 7])[0]
         product = r.choice(products) if products and r.random() < 0.6 else None
-        subject = r.choice(SUBJECTS[language]).format(n=r.randint(1000, 99999), v=f"{r.randint(1, 9)}.{r.randint(0, 20)}",
-                                                      p=product["productName"] if product else "device")
+        subject = r.choice(SUBJECTS[language]).format(
+            n=r.randint(1000, 99999),
+            v=f"{r.randint(1, 9)}.{r.randint(0, 20)}",
+            p=product["productName"] if product else "device",
+        )
         status = r.choices(schema.TICKET_STATUSES, weights=[30, 10, 5, 55])[0]
         channel = r.choices(schema.CHANNELS, weights=[40, 15, 20, 10, 4, 4, 4, 3])[0]
         assignee = r.choice(agents) if agents and r.random() < 0.8 else None
@@ -423,39 +707,64 @@ class DataFactory:
         email = contact["email"] if contact else None
         source_type = "SOCIAL" if channel in ("Twitter", "Facebook") else "SYSTEM"
         rec = {
-            "id": rid, "ticketNumber": str(self.ticket_number), "layoutId": st.layouts.get(dept["id"]),
-            "subject": subject, "description": description, "status": status,
+            "id": rid,
+            "ticketNumber": str(self.ticket_number),
+            "layoutId": st.layouts.get(dept["id"]),
+            "subject": subject,
+            "description": description,
+            "status": status,
             "statusType": schema.STATUS_TYPE[status],
             "priority": r.choices([*schema.PRIORITIES, None], weights=[20, 40, 25, 5, 10])[0],
-            "channel": channel, "channelCode": f"support@{PORTAL}.zohodesk.com" if channel == "Email" else None,
-            "category": category, "subCategory": sub_category,
-            "classification": r.choice([*schema.CLASSIFICATIONS, None]), "language": language,
-            "departmentId": dept["id"], "contactId": contact["id"] if contact else None, "accountId": account_id,
-            "assigneeId": assignee["id"] if assignee else None, "teamId": team["id"] if team else None,
+            "channel": channel,
+            "channelCode": f"support@{PORTAL}.zohodesk.com" if channel == "Email" else None,
+            "category": category,
+            "subCategory": sub_category,
+            "classification": r.choice([*schema.CLASSIFICATIONS, None]),
+            "language": language,
+            "departmentId": dept["id"],
+            "contactId": contact["id"] if contact else None,
+            "accountId": account_id,
+            "assigneeId": assignee["id"] if assignee else None,
+            "teamId": team["id"] if team else None,
             "productId": product["id"] if product else None,
             "contractId": r.choice(contracts)["id"] if contracts and r.random() < 0.5 else None,
-            "email": email, "phone": contact["phone"] if contact else None,
-            "createdTime": iso(created), "modifiedTime": iso(modified),
+            "email": email,
+            "phone": contact["phone"] if contact else None,
+            "createdTime": iso(created),
+            "modifiedTime": iso(modified),
             "modifiedBy": assignee["id"] if assignee else (r.choice(list(st["agents"])) if st["agents"] else None),
-            "closedTime": iso(closed) if closed else None, "dueDate": iso(due) if due else None,
+            "closedTime": iso(closed) if closed else None,
+            "dueDate": iso(due) if due else None,
             "responseDueDate": iso(response_due) if response_due else None,
-            "customerResponseTime": iso(customer_resp), "onholdTime": iso(onhold) if onhold else None,
+            "customerResponseTime": iso(customer_resp),
+            "onholdTime": iso(onhold) if onhold else None,
             "isOverDue": bool(due and due < now and status != "Closed"),
-            "isEscalated": status == "Escalated" or r.random() < 0.03, "isSpam": r.random() < 0.02,
-            "isDeleted": False, "isTrashed": False, "isArchived": status == "Closed" and r.random() < 0.05,
+            "isEscalated": status == "Escalated" or r.random() < 0.03,
+            "isSpam": r.random() < 0.02,
+            "isDeleted": False,
+            "isTrashed": False,
+            "isArchived": status == "Closed" and r.random() < 0.05,
             "isResponseOverdue": bool(response_due and response_due < now),
-            "threadCount": str(r.randint(1, 25)), "commentCount": str(r.randint(0, 6)),
-            "attachmentCount": str(r.randint(0, 4)), "taskCount": str(r.randint(0, 2)),
-            "timeEntryCount": str(r.randint(0, 3)), "followerCount": str(r.randint(0, 3)),
-            "tagCount": str(r.randint(0, 5)), "approvalCount": str(r.randint(0, 1)),
+            "threadCount": str(r.randint(1, 25)),
+            "commentCount": str(r.randint(0, 6)),
+            "attachmentCount": str(r.randint(0, 4)),
+            "taskCount": str(r.randint(0, 2)),
+            "timeEntryCount": str(r.randint(0, 3)),
+            "followerCount": str(r.randint(0, 3)),
+            "tagCount": str(r.randint(0, 5)),
+            "approvalCount": str(r.randint(0, 1)),
             "sentiment": r.choice(["Positive", "Negative", "Neutral", None]),
             "resolution": r.choice(RESOLUTIONS).format(n=r.randint(100, 999), v=f"{r.randint(2, 9)}.{r.randint(0, 9)}")
-            if status == "Closed" and r.random() < 0.5 else None,
+            if status == "Closed" and r.random() < 0.5
+            else None,
             "webUrl": self._web_url("Cases", rid),
-            "source": {"appName": "Twitter" if channel == "Twitter" else ("Facebook" if channel == "Facebook" else None),
-                       "extId": str(r.randint(10 ** 17, 10 ** 18)) if source_type == "SOCIAL" else None,
-                       "permalink": f"https://social.example/p/{r.randint(1000, 9999)}" if source_type == "SOCIAL"
-                       else None, "type": source_type, "appPhotoURL": None},
+            "source": {
+                "appName": "Twitter" if channel == "Twitter" else ("Facebook" if channel == "Facebook" else None),
+                "extId": str(r.randint(10**17, 10**18)) if source_type == "SOCIAL" else None,
+                "permalink": f"https://social.example/p/{r.randint(1000, 9999)}" if source_type == "SOCIAL" else None,
+                "type": source_type,
+                "appPhotoURL": None,
+            },
             "cf": self._cf(schema.TICKET_CUSTOM_FIELDS, created),
         }
         rec.update(over)
@@ -468,9 +777,20 @@ def _increasing_times(rng: random.Random, n: int, start: datetime, end: datetime
     return [start + timedelta(seconds=s) for s in sorted(rng.sample(range(span), n))]
 
 
-def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: int = 41, contracts: int = 57,
-               contacts: int = 120, accounts: int = 40, agents: int = 12, trashed_tickets: Optional[int] = None,
-               calls: int = 80, events: int = 40, articles: int = 30):
+def seed_store(
+    seed: int,
+    tickets: int = 237,
+    departments: int = 6,
+    products: int = 41,
+    contracts: int = 57,
+    contacts: int = 120,
+    accounts: int = 40,
+    agents: int = 12,
+    trashed_tickets: Optional[int] = None,
+    calls: int = 80,
+    events: int = 40,
+    articles: int = 30,
+):
     """Build the seeded store. Returns ``(store, ids, factory, org_id)``.
 
     The core modules are made first, exactly as before the setup/activity/knowledge modules existed; those come
@@ -482,7 +802,7 @@ def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: in
     f = DataFactory(store, ids, rng, org_id)
     store.organization = f.organization()
     store.org_fields = schema.build_org_fields(lambda: ids.new("fields"))
-    for i, name in enumerate(["Standard SLA", "Premium SLA ⭐", "Enterprise 24/7"]):
+    for name in ["Standard SLA", "Premium SLA ⭐", "Enterprise 24/7"]:
         sid = ids.new("slas")
         store.slas[sid] = {"id": sid, "name": name, "isActive": True}
 
@@ -530,8 +850,14 @@ def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: in
     for ts in _increasing_times(rng, contracts, datetime(2022, 9, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)):
         if not account_ids:
             break
-        c = f.contract(ts, rng.choice(account_ids), rng.choice(product_ids) if product_ids and rng.random() < 0.8
-                       else None, rng.choice(dept_ids), rng.choice(owners), SEED_NOW)
+        c = f.contract(
+            ts,
+            rng.choice(account_ids),
+            rng.choice(product_ids) if product_ids and rng.random() < 0.8 else None,
+            rng.choice(dept_ids),
+            rng.choice(owners),
+            SEED_NOW,
+        )
         store["contracts"][c["id"]] = c
 
     n_trash = trashed_tickets if trashed_tickets is not None else max(1, tickets // 50) if tickets else 0
@@ -542,8 +868,9 @@ def seed_store(seed: int, tickets: int = 237, departments: int = 6, products: in
             deleted = f._later(datetime.fromisoformat(t["modifiedTime"][:-1] + "+00:00"), 5)
             t.update(isDeleted=True, isTrashed=True)
             store.trash[t["id"]] = t
-            store["recycleBin"][t["id"]] = recycle_entry(t, "Tickets", t["subject"], t["departmentId"],
-                                                         t["modifiedBy"], iso(deleted))
+            store["recycleBin"][t["id"]] = recycle_entry(
+                t, "Tickets", t["subject"], t["departmentId"], t["modifiedBy"], iso(deleted)
+            )
         else:
             store["tickets"][t["id"]] = t
     seed_extensions(store, ids, seed, calls=calls, events=events, articles=articles)
@@ -562,15 +889,22 @@ def seed_extensions(store: Store, ids: IdFactory, seed: int, calls: int, events:
     knowledge.seed_knowledge_base(store, ids, rng, articles, datetime(2022, 11, 1, tzinfo=UTC))
     store.fields = fielddefs.build_fields(store, lambda: ids.new("fields"))
     store.children = TicketChildren(store, seed)
-    for t in sorted(list(store["tickets"].values()) + list(store.trash.values()),
-                    key=lambda rec: (rec["createdTime"], int(rec["id"]))):
+    for t in sorted(
+        list(store["tickets"].values()) + list(store.trash.values()),
+        key=lambda rec: (rec["createdTime"], int(rec["id"])),
+    ):
         store.children.assign_block(t["id"])
 
 
-def recycle_entry(record: dict, kind: str, display: str, dept_id: Optional[str], by: Optional[str],
-                  when: str) -> dict:
-    return {"id": record["id"], "displayName": display, "type": kind, "departmentId": dept_id,
-            "deletedById": by, "deletedTime": when}
+def recycle_entry(record: dict, kind: str, display: str, dept_id: Optional[str], by: Optional[str], when: str) -> dict:
+    return {
+        "id": record["id"],
+        "displayName": display,
+        "type": kind,
+        "departmentId": dept_id,
+        "deletedById": by,
+        "deletedTime": when,
+    }
 
 
 def clone(record):

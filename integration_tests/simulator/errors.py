@@ -35,8 +35,9 @@ def empty_response(status: int = 204) -> Response:
 class ApiError(Exception):
     """Raised by handlers; the gateway turns it into a JSON error response."""
 
-    def __init__(self, status: int, error_code: str, message: str, errors: Optional[list] = None,
-                 headers: Optional[dict] = None) -> None:
+    def __init__(
+        self, status: int, error_code: str, message: str, errors: Optional[list] = None, headers: Optional[dict] = None
+    ) -> None:
         super().__init__(f"{status} {error_code}: {message}")
         self.status = status
         self.error_code = error_code
@@ -51,10 +52,12 @@ class ApiError(Exception):
         return json_response(self.status, payload, self.headers)
 
 
-def unprocessable(field_name: str, message: str, error_type: str = "invalid",
-                  error_code: str = "UNPROCESSABLE_ENTITY") -> ApiError:
-    return ApiError(422, error_code, message,
-                    [{"fieldName": field_name, "errorType": error_type, "errorMessage": message}])
+def unprocessable(
+    field_name: str, message: str, error_type: str = "invalid", error_code: str = "UNPROCESSABLE_ENTITY"
+) -> ApiError:
+    return ApiError(
+        422, error_code, message, [{"fieldName": field_name, "errorType": error_type, "errorMessage": message}]
+    )
 
 
 def not_found(message: str = "The requested resource does not exist.") -> ApiError:

@@ -17,9 +17,16 @@ from typing import Optional
 
 from .errors import Response, json_response
 
-DEFAULT_CODES = {400: "INVALID_DATA", 401: "INVALID_OAUTH", 403: "FORBIDDEN", 404: "URL_NOT_FOUND",
-                 405: "METHOD_NOT_ALLOWED", 422: "UNPROCESSABLE_ENTITY", 429: "TOO_MANY_REQUESTS",
-                 500: "INTERNAL_SERVER_ERROR"}
+DEFAULT_CODES = {
+    400: "INVALID_DATA",
+    401: "INVALID_OAUTH",
+    403: "FORBIDDEN",
+    404: "URL_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+}
 
 
 @dataclass
@@ -52,8 +59,9 @@ class InjectRule:
         if self.status == 204:
             return Response(204, b"", headers)
         code = self.error_code or DEFAULT_CODES.get(self.status, "INTERNAL_SERVER_ERROR")
-        return json_response(self.status, {"errorCode": code,
-                                           "message": self.message or f"Injected {self.status} {code}"}, headers)
+        return json_response(
+            self.status, {"errorCode": code, "message": self.message or f"Injected {self.status} {code}"}, headers
+        )
 
 
 @dataclass

@@ -18,16 +18,34 @@ from .data import SEED_START, iso
 
 # apiName -> (related module, its name field)
 LOOKUP_TARGETS = {
-    "departmentId": ("departments", "name"), "departmentIds": ("departments", "name"),
-    "contactId": ("contacts", "lastName"), "secondaryContacts": ("contacts", "lastName"),
-    "accountId": ("accounts", "accountName"), "assigneeId": ("agents", "name"), "ownerId": ("agents", "name"),
-    "notificationAgentIds": ("agents", "name"), "teamId": ("teams", "name"), "productId": ("products", "productName"),
-    "contractId": ("contracts", "contractName"), "ticketId": ("tickets", "subject"), "slaId": ("slas", "name"),
-    "roleId": ("roles", "name"), "profileId": ("profiles", "name"),
+    "departmentId": ("departments", "name"),
+    "departmentIds": ("departments", "name"),
+    "contactId": ("contacts", "lastName"),
+    "secondaryContacts": ("contacts", "lastName"),
+    "accountId": ("accounts", "accountName"),
+    "assigneeId": ("agents", "name"),
+    "ownerId": ("agents", "name"),
+    "notificationAgentIds": ("agents", "name"),
+    "teamId": ("teams", "name"),
+    "productId": ("products", "productName"),
+    "contractId": ("contracts", "contractName"),
+    "ticketId": ("tickets", "subject"),
+    "slaId": ("slas", "name"),
+    "roleId": ("roles", "name"),
+    "profileId": ("profiles", "name"),
 }
-IDENTIFIERS = {"tickets": "subject", "contacts": "lastName", "accounts": "accountName", "tasks": "subject",
-               "calls": "subject", "events": "subject", "contracts": "contractName", "products": "productName",
-               "timeEntry": "executedTime", "agents": "emailId"}
+IDENTIFIERS = {
+    "tickets": "subject",
+    "contacts": "lastName",
+    "accounts": "accountName",
+    "tasks": "subject",
+    "calls": "subject",
+    "events": "subject",
+    "contracts": "contractName",
+    "products": "productName",
+    "timeEntry": "executedTime",
+    "agents": "emailId",
+}
 COMPUTED_TYPES = ("Formula", "AutoNumber")
 
 
@@ -52,16 +70,32 @@ def _definition(store, module, fid, api_name, label, ftype, extras, is_custom, a
     ftype = "Boolean" if ftype == "Checkbox" else ftype
     mandatory = bool(extras.get("isMandatory", False))
     fd = {
-        "id": fid, "apiName": api_name, "name": label if is_custom else api_name, "displayLabel": label,
-        "i18NLabel": label, "type": ftype, "maxLength": extras.get("maxLength", schema._default_max_length(ftype)),
-        "isMandatory": mandatory, "isCustomField": is_custom, "isEncryptedField": False,
-        "isTrackLastActivityTime": False, "isIndexed": not is_custom or ftype in ("Text", "Email", "Phone"),
-        "isComputed": ftype in COMPUTED_TYPES, "isInternalState": False, "isBasic": not is_custom,
-        "isIdentifier": api_name == IDENTIFIERS.get(module), "isPresence": True,
+        "id": fid,
+        "apiName": api_name,
+        "name": label if is_custom else api_name,
+        "displayLabel": label,
+        "i18NLabel": label,
+        "type": ftype,
+        "maxLength": extras.get("maxLength", schema._default_max_length(ftype)),
+        "isMandatory": mandatory,
+        "isCustomField": is_custom,
+        "isEncryptedField": False,
+        "isTrackLastActivityTime": False,
+        "isIndexed": not is_custom or ftype in ("Text", "Email", "Phone"),
+        "isComputed": ftype in COMPUTED_TYPES,
+        "isInternalState": False,
+        "isBasic": not is_custom,
+        "isIdentifier": api_name == IDENTIFIERS.get(module),
+        "isPresence": True,
         "isSortable": ftype not in ("Textarea", "LargeText", "Multiselect", "MultiLookup"),
-        "sourceType": "USERDEFINED" if is_custom else "SYSTEM", "createdBy": admin if is_custom else None,
-        "modifiedBy": admin if is_custom else None, "createdTime": created, "modifiedTime": created,
-        "showToHelpCenter": not is_custom, "toolTipType": None, "toolTip": None,
+        "sourceType": "USERDEFINED" if is_custom else "SYSTEM",
+        "createdBy": admin if is_custom else None,
+        "modifiedBy": admin if is_custom else None,
+        "createdTime": created,
+        "modifiedTime": created,
+        "showToHelpCenter": not is_custom,
+        "toolTipType": None,
+        "toolTip": None,
     }
     if ftype in ("Decimal", "Currency", "Percent"):
         fd["decimalPlaces"] = extras.get("decimalPlaces", 2)
@@ -75,8 +109,11 @@ def _definition(store, module, fid, api_name, label, ftype, extras, is_custom, a
         fd["defaultValue"] = "false"
     if ftype in ("LookUp", "MultiLookup"):
         target, name_field = LOOKUP_TARGETS.get(api_name, ("agents", "name"))
-        fd["lookup"] = {"onDelete": "SET_NULL", "relatedListLabel": label,
-                        "module": {"apiName": target, "nameField": name_field, "id": store.modules.get(target)}}
+        fd["lookup"] = {
+            "onDelete": "SET_NULL",
+            "relatedListLabel": label,
+            "module": {"apiName": target, "nameField": name_field, "id": store.modules.get(target)},
+        }
     if ftype == "LargeText":
         fd["properties"] = {"maxLength": fd["maxLength"]}
     if ftype == "Formula":

@@ -29,8 +29,16 @@ REMAINING = "X-Rate-Limit-Remaining-v3"
 
 
 class DeskGateway:
-    def __init__(self, api: DeskApi, oauth: OAuthServer, credits: CreditMeter, gate: ConcurrencyGate,
-                 injector: Injector, settings: Settings, org_id: str) -> None:
+    def __init__(
+        self,
+        api: DeskApi,
+        oauth: OAuthServer,
+        credits: CreditMeter,
+        gate: ConcurrencyGate,
+        injector: Injector,
+        settings: Settings,
+        org_id: str,
+    ) -> None:
         self.api = api
         self.oauth = oauth
         self.credits = credits
@@ -42,8 +50,9 @@ class DeskGateway:
     def handle(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple:
         """Returns ``(Response, credits_charged)``. ``headers`` must have lower-case names."""
         if not self.gate.enter():
-            resp = ApiError(429, "TOO_MANY_REQUESTS",
-                            "Too many concurrent requests. Please reduce the number of parallel requests.").to_response()
+            resp = ApiError(
+                429, "TOO_MANY_REQUESTS", "Too many concurrent requests. Please reduce the number of parallel requests."
+            ).to_response()
             return self._stamp(resp, 0), 0
         charged = 0
         try:
@@ -67,12 +76,18 @@ class DeskGateway:
         if route.needs_org:
             org = headers.get("orgid")
             if org is None or not org.strip():
-                raise ApiError(400, "INVALID_DATA", "orgId header is missing",
-                               [{"fieldName": "orgId", "errorType": "missing",
-                                 "errorMessage": "The orgId header is mandatory"}])
+                raise ApiError(
+                    400,
+                    "INVALID_DATA",
+                    "orgId header is missing",
+                    [{"fieldName": "orgId", "errorType": "missing", "errorMessage": "The orgId header is mandatory"}],
+                )
             if org.strip() != self.org_id:
-                raise ApiError(self.settings.org_mismatch_status, "OAUTH_ORG_MISMATCH",
-                               "The OAuth token does not belong to the organization given in the orgId header.")
+                raise ApiError(
+                    self.settings.org_mismatch_status,
+                    "OAUTH_ORG_MISMATCH",
+                    "The OAuth token does not belong to the organization given in the orgId header.",
+                )
         scopes = route.scopes
         if isinstance(scopes, SpecSecurity):
             scopes = scopes.alternatives(self.settings.scope_list_semantics)
@@ -81,9 +96,12 @@ class DeskGateway:
             raise ApiError(403, "SCOPE_MISMATCH", f"The OAuth token does not have the scope(s) required: {need}")
         cost = route.cost(query, self.settings)
         if not self.credits.try_reserve(cost):
-            raise ApiError(429, "THRESHOLD_EXCEEDED",
-                           "You have exceeded the maximum number of API credits allowed for the day.",
-                           headers={"Retry-After": str(self.credits.seconds_to_reset())})
+            raise ApiError(
+                429,
+                "THRESHOLD_EXCEEDED",
+                "You have exceeded the maximum number of API credits allowed for the day.",
+                headers={"Retry-After": str(self.credits.seconds_to_reset())},
+            )
         ctx = Ctx(method, path, query, headers, body, groups, token)
         resp = route.handler(ctx)
         if 200 <= resp.status < 300:

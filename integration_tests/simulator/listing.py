@@ -31,8 +31,7 @@ def _norm(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def sort_records(records: list, sort_by: Optional[str], key_fn: Optional[Callable] = None,
-                 numeric: tuple = ()) -> list:
+def sort_records(records: list, sort_by: Optional[str], key_fn: Optional[Callable] = None, numeric: tuple = ()) -> list:
     """Sort by a field (``-`` = descending); nulls last either way; ties by numeric id. ``numeric`` names fields
     holding numbers as strings ("129.99")."""
     if not sort_by:
@@ -58,11 +57,18 @@ def sort_records(records: list, sort_by: Optional[str], key_fn: Optional[Callabl
 
 
 def page(rows: list, start: int, limit: Optional[int]) -> list:
-    return rows[start:] if limit is None else rows[start:start + limit]
+    return rows[start:] if limit is None else rows[start : start + limit]
 
 
-def paging(q: dict, default_limit: int, max_limit: int, base: int = 0, min_limit: int = 1, from_min: int = 0,
-           max_from: Optional[int] = None) -> tuple:
+def paging(
+    q: dict,
+    default_limit: int,
+    max_limit: int,
+    base: int = 0,
+    min_limit: int = 1,
+    from_min: int = 0,
+    max_from: Optional[int] = None,
+) -> tuple:
     """``(start, limit)``: ``limit`` within [min_limit, max_limit] and ``from`` within [from_min, max_from], else
     422 "exceeds the range". ``base=1``: ``from=1`` is the first row (and 0, where allowed, acts like 1)."""
     limit = int_param(q, "limit", default_limit, min_limit, max_limit)
@@ -189,15 +195,20 @@ class ListSpec:
         return tuple(names)
 
 
-def serve_list(spec: ListSpec, records: list, q: dict, default_limit: int, project: Optional[Callable] = None,
-               sort_key: Optional[Callable] = None) -> Response:
+def serve_list(
+    spec: ListSpec,
+    records: list,
+    q: dict,
+    default_limit: int,
+    project: Optional[Callable] = None,
+    sort_key: Optional[Callable] = None,
+) -> Response:
     check_allowed(q, spec.params())
     for name in spec.required:
         if q.get(name) in (None, ""):
             raise unprocessable(name, f"The parameter '{name}' is mandatory", error_type="missing")
     default = spec.default_limit if spec.default_limit is not None else default_limit
-    start, limit = paging(q, default, spec.max_limit, base=spec.base, min_limit=spec.min_limit,
-                          from_min=spec.from_min)
+    start, limit = paging(q, default, spec.max_limit, base=spec.base, min_limit=spec.min_limit, from_min=spec.from_min)
     if spec.zero_means_all and limit == 0:
         limit = None
     sort_by = sort_param(q, spec.sorts, spec.default_sort) if spec.sorts else None

@@ -19,8 +19,15 @@ from .webhooks import WebhookHub
 
 
 class Mutator:
-    def __init__(self, store: Store, lock: threading.RLock, factory: DataFactory, clock: Clock,
-                 hub: WebhookHub, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        lock: threading.RLock,
+        factory: DataFactory,
+        clock: Clock,
+        hub: WebhookHub,
+        settings: Settings,
+    ) -> None:
         self.store = store
         self.lock = lock
         self.factory = factory
@@ -113,11 +120,17 @@ class Mutator:
             now = iso(self._now("tickets.modified", floor=old["modifiedTime"]))
             trashed = dict(copy.deepcopy(old), isDeleted=True, isTrashed=True, modifiedTime=now)
             self.store.trash[old["id"]] = trashed
-            self.store["recycleBin"][old["id"]] = recycle_entry(old, "Tickets", old["subject"], old["departmentId"],
-                                                                self._agent(), now)
+            self.store["recycleBin"][old["id"]] = recycle_entry(
+                old, "Tickets", old["subject"], old["departmentId"], self._agent(), now
+            )
         if self.settings.delete_also_sends_update:
-            self.hub.emit("Ticket_Update", copy.deepcopy(trashed), prev_state=copy.deepcopy(old),
-                          department_id=old["departmentId"], changed=["isDeleted", "isTrashed", "modifiedTime"])
+            self.hub.emit(
+                "Ticket_Update",
+                copy.deepcopy(trashed),
+                prev_state=copy.deepcopy(old),
+                department_id=old["departmentId"],
+                changed=["isDeleted", "isTrashed", "modifiedTime"],
+            )
         self.hub.emit("Ticket_Delete", {"id": old["id"]}, department_id=old["departmentId"])
 
     # --- departments (Department_Add / Department_Update; Zoho has no delete event) ---------------------------
@@ -177,26 +190,37 @@ class Mutator:
             if old is None:
                 raise KeyError(f"{module[:-1]} {rid} does not exist")
             now = iso(self._now(f"{module}.modified", floor=old.get("modifiedTime")))
-            self.store["recycleBin"][old["id"]] = recycle_entry(old, kind, display(old), old.get("departmentId"),
-                                                                self._agent(), now)
+            self.store["recycleBin"][old["id"]] = recycle_entry(
+                old, kind, display(old), old.get("departmentId"), self._agent(), now
+            )
         self.hub.emit(event, {"id": old["id"]}, department_id=old.get("departmentId"))
 
     def create_contact(self, **fields) -> dict:
         accounts = list(self.store["accounts"])
-        return self._create("contacts", "Contact_Add",
-                            lambda t: self.factory.contact(t, self.factory.rng.choice(accounts) if accounts else None,
-                                                           self._agent()), schema.CONTACT_FIELDS, fields)
+        return self._create(
+            "contacts",
+            "Contact_Add",
+            lambda t: self.factory.contact(t, self.factory.rng.choice(accounts) if accounts else None, self._agent()),
+            schema.CONTACT_FIELDS,
+            fields,
+        )
 
     def update_contact(self, contact_id: str, **fields) -> dict:
         return self._update("contacts", "Contact_Update", contact_id, schema.CONTACT_FIELDS, fields)
 
     def delete_contact(self, contact_id: str) -> None:
-        self._delete("contacts", "Contact_Delete", "Contacts", contact_id,
-                     lambda r: f"{r.get('firstName') or ''} {r.get('lastName') or ''}".strip())
+        self._delete(
+            "contacts",
+            "Contact_Delete",
+            "Contacts",
+            contact_id,
+            lambda r: f"{r.get('firstName') or ''} {r.get('lastName') or ''}".strip(),
+        )
 
     def create_account(self, **fields) -> dict:
-        return self._create("accounts", "Account_Add", lambda t: self.factory.account(t, self._agent()),
-                            schema.ACCOUNT_FIELDS, fields)
+        return self._create(
+            "accounts", "Account_Add", lambda t: self.factory.account(t, self._agent()), schema.ACCOUNT_FIELDS, fields
+        )
 
     def update_account(self, account_id: str, **fields) -> dict:
         return self._update("accounts", "Account_Update", account_id, schema.ACCOUNT_FIELDS, fields)
@@ -205,8 +229,12 @@ class Mutator:
         self._delete("accounts", "Account_Delete", "Accounts", account_id, lambda r: r["accountName"])
 
     # --- tasks, calls, events, articles (Task_/Call_/Event_/Article_ events) ----------------------------------
-    ACTIVITY_MODULES = {"tasks": ("Task", schema.TASK_FIELDS), "calls": ("Call", schema.CALL_FIELDS),
-                        "events": ("Event", schema.EVENT_FIELDS), "articles": ("Article", schema.ARTICLE_FIELDS)}
+    ACTIVITY_MODULES = {
+        "tasks": ("Task", schema.TASK_FIELDS),
+        "calls": ("Call", schema.CALL_FIELDS),
+        "events": ("Event", schema.EVENT_FIELDS),
+        "articles": ("Article", schema.ARTICLE_FIELDS),
+    }
 
     def update_record(self, module: str, record_id: str, **fields) -> dict:
         event, allowed = self.ACTIVITY_MODULES[module]

@@ -19,18 +19,42 @@ from urllib.parse import parse_qsl
 from .errors import Response, json_response
 from .settings import Clock, Settings
 
-SERVICES = ("tickets", "basic", "settings", "search", "products", "contracts", "fields", "contacts", "calls",
-            "tasks", "events", "webhooks", "articles", "activities", "timeEntry",
-            # named in the security blocks of the OAS for teams, agents, roles/profiles, skills, business hours,
-            # layouts; and the three-part activity scopes (e.g. Desk.activities.tasks.READ) of Task/Call/Event.json
-            "teams", "agents", "departments", "permissions", "automations", "layouts",
-            "activities.tasks", "activities.calls", "activities.events")
+SERVICES = (
+    "tickets",
+    "basic",
+    "settings",
+    "search",
+    "products",
+    "contracts",
+    "fields",
+    "contacts",
+    "calls",
+    "tasks",
+    "events",
+    "webhooks",
+    "articles",
+    "activities",
+    "timeEntry",
+    # named in the security blocks of the OAS for teams, agents, roles/profiles, skills, business hours,
+    # layouts; and the three-part activity scopes (e.g. Desk.activities.tasks.READ) of Task/Call/Event.json
+    "teams",
+    "agents",
+    "departments",
+    "permissions",
+    "automations",
+    "layouts",
+    "activities.tasks",
+    "activities.calls",
+    "activities.events",
+)
 OPERATIONS = ("READ", "CREATE", "UPDATE", "DELETE", "ALL")
 ALL_SCOPES = tuple(f"Desk.{s}.{op}" for s in SERVICES for op in ("READ", "CREATE", "UPDATE", "DELETE"))
 _SCOPE_RE = re.compile(r"^Desk\.([A-Za-z]+(?:\.[A-Za-z]+)?)\.([A-Z]+)$")
 API_DOMAIN = "https://www.zohoapis.com"
-TOO_MANY = {"error": "Access Denied",
-            "error_description": "You have made too many requests continuously. Please try again after some time."}
+TOO_MANY = {
+    "error": "Access Denied",
+    "error_description": "You have made too many requests continuously. Please try again after some time.",
+}
 
 
 def parse_scopes(scopes: Union[None, str, Iterable[str]]) -> frozenset:
@@ -148,8 +172,9 @@ class OAuthServer:
 
     def mint_access_token(self, scopes: frozenset, refresh_token: Optional[str]) -> AccessToken:
         with self.lock:
-            at = AccessToken(self._token("access"), scopes, self.clock.now() + self.settings.access_token_ttl,
-                             refresh_token)
+            at = AccessToken(
+                self._token("access"), scopes, self.clock.now() + self.settings.access_token_ttl, refresh_token
+            )
             self.access_tokens[at.token] = at
             if refresh_token in self.refresh_tokens:
                 self.refresh_tokens[refresh_token].minted += 1
@@ -211,8 +236,16 @@ class OAuthServer:
                 gc.used = True
                 rt = self.mint_refresh_token(gc.scopes)
                 at = self.mint_access_token(gc.scopes, rt)
-                return json_response(200, {"access_token": at.token, "refresh_token": rt, "api_domain": API_DOMAIN,
-                                           "token_type": "Bearer", "expires_in": self.settings.access_token_ttl})
+                return json_response(
+                    200,
+                    {
+                        "access_token": at.token,
+                        "refresh_token": rt,
+                        "api_domain": API_DOMAIN,
+                        "token_type": "Bearer",
+                        "expires_in": self.settings.access_token_ttl,
+                    },
+                )
             rt = self.refresh_tokens.get(params.get("refresh_token", ""))
             if not rt or rt.revoked:
                 return json_response(200, {"error": "invalid_code"})
@@ -223,5 +256,12 @@ class OAuthServer:
                 return json_response(200, dict(TOO_MANY))
             rt.window.append(now)
             at = self.mint_access_token(rt.scopes, rt.token)
-            return json_response(200, {"access_token": at.token, "api_domain": API_DOMAIN, "token_type": "Bearer",
-                                       "expires_in": self.settings.access_token_ttl})
+            return json_response(
+                200,
+                {
+                    "access_token": at.token,
+                    "api_domain": API_DOMAIN,
+                    "token_type": "Bearer",
+                    "expires_in": self.settings.access_token_ttl,
+                },
+            )

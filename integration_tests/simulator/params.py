@@ -16,9 +16,12 @@ def check_allowed(query: dict, allowed: Iterable[str]) -> None:
     allowed = set(allowed) | IGNORED
     for name in query:
         if name not in allowed:
-            raise ApiError(422, "INVALID_DATA", f"The parameter '{name}' is not supported by this API",
-                           [{"fieldName": name, "errorType": "unknown",
-                             "errorMessage": f"Unknown parameter '{name}'"}])
+            raise ApiError(
+                422,
+                "INVALID_DATA",
+                f"The parameter '{name}' is not supported by this API",
+                [{"fieldName": name, "errorType": "unknown", "errorMessage": f"Unknown parameter '{name}'"}],
+            )
 
 
 def int_param(query: dict, name: str, default: int, lo: int, hi: Optional[int]) -> int:
@@ -30,8 +33,10 @@ def int_param(query: dict, name: str, default: int, lo: int, hi: Optional[int]) 
         if not re.fullmatch(r"[+-]?\d+", raw.strip()):
             raise ValueError
     except ValueError:
-        raise unprocessable(name, f"The value passed for the '{name}' is invalid",
-                            ) from None
+        raise unprocessable(
+            name,
+            f"The value passed for the '{name}' is invalid",
+        ) from None
     if value < lo or (hi is not None and value > hi):
         rng = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         err = unprocessable(name, f"The value passed for the '{name}' exceeds the range")
@@ -119,8 +124,9 @@ def time_range_param(query: dict, name: str) -> Optional[tuple]:
         return None
     parts = raw.split(",")
     if len(parts) != 2 or not all(_ISO_RE.match(p.strip()) for p in parts):
-        raise unprocessable(name, f"The value passed for the '{name}' must be '<from>,<to>' in "
-                                  "yyyy-MM-ddTHH:mm:ss.SSSZ format")
+        raise unprocessable(
+            name, f"The value passed for the '{name}' must be '<from>,<to>' in yyyy-MM-ddTHH:mm:ss.SSSZ format"
+        )
     lo, hi = (iso(parse_iso(p)) for p in parts)
     if lo > hi:
         raise unprocessable(name, f"The start of '{name}' is after its end")

@@ -25,9 +25,14 @@ from .settings import Settings
 MAX_NAMES = 30
 MULTILINE_STANDARD = ("description", "resolution", "answer")
 MODULE_FIELDS = {
-    "tickets": schema.TICKET_FIELDS, "contacts": schema.CONTACT_FIELDS, "accounts": schema.ACCOUNT_FIELDS,
-    "products": schema.PRODUCT_FIELDS, "contracts": schema.CONTRACT_FIELDS, "tasks": schema.TASK_FIELDS,
-    "calls": schema.CALL_FIELDS, "events": schema.EVENT_FIELDS,
+    "tickets": schema.TICKET_FIELDS,
+    "contacts": schema.CONTACT_FIELDS,
+    "accounts": schema.ACCOUNT_FIELDS,
+    "products": schema.PRODUCT_FIELDS,
+    "contracts": schema.CONTRACT_FIELDS,
+    "tasks": schema.TASK_FIELDS,
+    "calls": schema.CALL_FIELDS,
+    "events": schema.EVENT_FIELDS,
 }
 MAX_VALUE_LENGTH = {"contracts": 100}  # Contract.json: fields is a string, maxLength 100
 VIEW_FIELDS = "${VIEW_FIELDS}"  # Contact.json's pattern also allows this: "the fields of the view"
@@ -77,8 +82,14 @@ def parse_fields(q: dict, module: str, settings: Settings) -> Optional[list]:
 
 
 def _name_errors(names: list, why: str) -> ApiError:
-    errors = [{"fieldName": n, "errorType": "invalid", "errorMessage": f"'{n}' passed in 'fields' {why}"
-               if why.startswith("is") else f"{why}: '{n}'"} for n in names]
+    errors = [
+        {
+            "fieldName": n,
+            "errorType": "invalid",
+            "errorMessage": f"'{n}' passed in 'fields' {why}" if why.startswith("is") else f"{why}: '{n}'",
+        }
+        for n in names
+    ]
     return ApiError(422, "UNPROCESSABLE_ENTITY", "The value passed for the 'fields' is invalid", errors)
 
 

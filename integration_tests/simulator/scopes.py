@@ -25,9 +25,16 @@ TICKETS_READ = SpecSecurity(["Desk.tickets.READ"])  # threads, comments, time en
 TASKS_READ = SpecSecurity(["Desk.activities.tasks.READ", "Desk.tasks.READ"])
 CALLS_READ = SpecSecurity(["Desk.activities.calls.READ", "Desk.calls.READ"])
 EVENTS_READ = SpecSecurity(["Desk.activities.events.READ", "Desk.events.READ"])
-TICKET_ACTIVITIES_READ = SpecSecurity(["Desk.activities.calls.READ", "Desk.activities.tasks.READ",
-                                       "Desk.activities.events.READ", "Desk.calls.READ", "Desk.tasks.READ",
-                                       "Desk.events.READ"])
+TICKET_ACTIVITIES_READ = SpecSecurity(
+    [
+        "Desk.activities.calls.READ",
+        "Desk.activities.tasks.READ",
+        "Desk.activities.events.READ",
+        "Desk.calls.READ",
+        "Desk.tasks.READ",
+        "Desk.events.READ",
+    ]
+)
 ARTICLES_READ = SpecSecurity(["Desk.articles.READ"])
 
 

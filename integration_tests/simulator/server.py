@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .api import DeskApi
 from .data import seed_store
 from .errors import Response, json_response
-from .faults import InjectRule, Injector
+from .faults import Injector, InjectRule
 from .gateway import DeskGateway
 from .limits import ConcurrencyGate, CreditMeter
 from .mutations import Mutator
@@ -65,11 +65,19 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             resp, credits = self.sim._serve(method, parts.path, query, headers, body)
         except Exception as exc:  # a simulator bug must still produce an answer
-            resp, credits = json_response(500, {"errorCode": "INTERNAL_SERVER_ERROR",
-                                                "message": f"simulator error: {type(exc).__name__}: {exc}"}), 0
+            resp, credits = (
+                json_response(
+                    500,
+                    {"errorCode": "INTERNAL_SERVER_ERROR", "message": f"simulator error: {type(exc).__name__}: {exc}"},
+                ),
+                0,
+            )
         # Logged before answering: a client that has its answer must find its request in `sim.requests`.
-        self.sim.requests.append(RequestRecord(method, parts.path, query, headers, 0 if resp.drop else resp.status,
-                                               credits, started, time.time()))
+        self.sim.requests.append(
+            RequestRecord(
+                method, parts.path, query, headers, 0 if resp.drop else resp.status, credits, started, time.time()
+            )
+        )
         if resp.drop:
             self.close_connection = True
             try:
@@ -90,11 +98,25 @@ class _Handler(BaseHTTPRequestHandler):
 class ZohoDeskSimulator:
     """A Zoho Desk org served on 127.0.0.1 (see the package docstring for what is simulated)."""
 
-    def __init__(self, seed: int = 7, tickets: int = 237, departments: int = 6, products: int = 41,
-                 contracts: int = 57, contacts: int = 120, accounts: int = 40, agents: int = 12,
-                 host: str = "127.0.0.1", port: int = 0, settings: Optional[Settings] = None,
-                 signing_key=None, public_host: Optional[str] = None, calls: int = 80, events: int = 40,
-                 articles: int = 30) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        tickets: int = 237,
+        departments: int = 6,
+        products: int = 41,
+        contracts: int = 57,
+        contacts: int = 120,
+        accounts: int = 40,
+        agents: int = 12,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        settings: Optional[Settings] = None,
+        signing_key=None,
+        public_host: Optional[str] = None,
+        calls: int = 80,
+        events: int = 40,
+        articles: int = 30,
+    ) -> None:
         self.seed = seed
         self.host = host
         self.public_host = public_host or ("127.0.0.1" if host in ("", "0.0.0.0") else host)
@@ -104,8 +126,18 @@ class ZohoDeskSimulator:
         self.clock = Clock()
         self.lock = threading.RLock()
         self.store, self._ids, self._factory, self.org_id = seed_store(
-            seed, tickets=tickets, departments=departments, products=products, contracts=contracts,
-            contacts=contacts, accounts=accounts, agents=agents, calls=calls, events=events, articles=articles)
+            seed,
+            tickets=tickets,
+            departments=departments,
+            products=products,
+            contracts=contracts,
+            contacts=contacts,
+            accounts=accounts,
+            agents=agents,
+            calls=calls,
+            events=events,
+            articles=articles,
+        )
         runtime_rng = random.Random(seed * 1_000_003 + 1)
         self._factory.rng = runtime_rng
         self._ids._rng = runtime_rng
@@ -119,11 +151,13 @@ class ZohoDeskSimulator:
         self.gate = ConcurrencyGate(self.settings)
         self.injector = Injector()
         self.signer = Signer(signing_key)
-        self.hub = WebhookHub(self.store, self.lock, self.settings, self.webhook_faults, self.clock, self.org_id,
-                              self.signer, seed)
+        self.hub = WebhookHub(
+            self.store, self.lock, self.settings, self.webhook_faults, self.clock, self.org_id, self.signer, seed
+        )
         self.api = DeskApi(self.store, self.lock, self.settings, self.clock, self.hub, self._ids.new)
-        self.gateway = DeskGateway(self.api, self.oauth, self.credits, self.gate, self.injector, self.settings,
-                                   self.org_id)
+        self.gateway = DeskGateway(
+            self.api, self.oauth, self.credits, self.gate, self.injector, self.settings, self.org_id
+        )
         self.mutator = Mutator(self.store, self.lock, self._factory, self.clock, self.hub, self.settings)
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -136,8 +170,9 @@ class ZohoDeskSimulator:
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"zoho-sim-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"zoho-sim-{self.port}", daemon=True
+        )
         self._thread.start()
         self.hub.start()
         return self
@@ -191,6 +226,7 @@ class ZohoDeskSimulator:
     def access_token(self, scopes=None) -> str:
         """Mint an access token directly (not counted by ``tokens_minted`` nor any refresh window)."""
         from .oauth import parse_scopes
+
         return self.oauth.mint_access_token(parse_scopes(scopes), None).token
 
     def tokens_minted(self, refresh_token: Optional[str] = None) -> int:
@@ -208,10 +244,18 @@ class ZohoDeskSimulator:
         self.clock.advance(seconds)
 
     def config(self, **overrides) -> dict:
-        cfg = {"data_center": "com", "org_id": self.org_id, "desk_base_url": self.desk_base_url,
-               "accounts_base_url": self.accounts_base_url,
-               "credentials": {"auth_type": "oauth2.0", "client_id": self.client_id,
-                               "client_secret": self.client_secret, "refresh_token": self.refresh_token()}}
+        cfg = {
+            "data_center": "com",
+            "org_id": self.org_id,
+            "desk_base_url": self.desk_base_url,
+            "accounts_base_url": self.accounts_base_url,
+            "credentials": {
+                "auth_type": "oauth2.0",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "refresh_token": self.refresh_token(),
+            },
+        }
         cfg.update(overrides)
         return cfg
 
@@ -227,9 +271,17 @@ class ZohoDeskSimulator:
         data between two given requests of a read (e.g. delete a ticket just before the 2nd ``GET /tickets``)."""
         self.request_hooks.append(hook)
 
-    def inject(self, path_prefix: str, status: int, error_code: Optional[str] = None, times: int = 1,
-               retry_after: Optional[int] = None, message: Optional[str] = None, body: Optional[bytes] = None,
-               method: Optional[str] = None) -> None:
+    def inject(
+        self,
+        path_prefix: str,
+        status: int,
+        error_code: Optional[str] = None,
+        times: int = 1,
+        retry_after: Optional[int] = None,
+        message: Optional[str] = None,
+        body: Optional[bytes] = None,
+        method: Optional[str] = None,
+    ) -> None:
         self.injector.add(InjectRule(path_prefix, status, error_code, times, retry_after, message, body, method))
 
     def clear_injections(self) -> None:
@@ -306,8 +358,10 @@ class ZohoDeskSimulator:
             if not isinstance(fields, dict):
                 raise ValueError("the body must be a JSON object")
             if path == "/grant-code" and method == "POST":
-                return json_response(200, {"grant_code": self.grant_code(), "client_id": self.client_id,
-                                           "client_secret": self.client_secret})
+                return json_response(
+                    200,
+                    {"grant_code": self.grant_code(), "client_id": self.client_id, "client_secret": self.client_secret},
+                )
             if path == "/tickets" and method == "POST":
                 return json_response(201, self.create_ticket(**fields))
             ticket = re.fullmatch(r"/tickets/(\d+)", path)
@@ -339,6 +393,9 @@ class ZohoDeskSimulator:
         if path == HEALTH_PATH:
             return json_response(200, {"status": "ok", "org_id": self.org_id}), 0
         if path.startswith(PLAYGROUND_PREFIX):
-            return self._playground(method, path[len(PLAYGROUND_PREFIX):], body), 0
-        return Response(404, json.dumps({"errorCode": "URL_NOT_FOUND", "message": "Not found"}).encode(),
-                        {"Content-Type": "application/json;charset=UTF-8"}), 0
+            return self._playground(method, path[len(PLAYGROUND_PREFIX) :], body), 0
+        return Response(
+            404,
+            json.dumps({"errorCode": "URL_NOT_FOUND", "message": "Not found"}).encode(),
+            {"Content-Type": "application/json;charset=UTF-8"},
+        ), 0

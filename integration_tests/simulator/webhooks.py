@@ -35,21 +35,43 @@ _D = frozenset({"departmentId", "departmentIds"})
 _P = frozenset({"includePrevState"})
 # event -> accepted filter keys; None = the value must be null (no filters)
 EVENT_FILTERS = {
-    "Ticket_Add": _D, "Ticket_Update": _D | {"fields"} | _P, "Ticket_Delete": None,
-    "Ticket_Thread_Add": _D | {"direction"}, "Ticket_Comment_Add": _D, "Ticket_Comment_Update": _D,
-    "Ticket_Attachment_Add": frozenset(), "Ticket_Attachment_Update": frozenset(),
-    "Ticket_Attachment_Delete": frozenset({"departmentIds"}), "Ticket_Approval_Add": None,
+    "Ticket_Add": _D,
+    "Ticket_Update": _D | {"fields"} | _P,
+    "Ticket_Delete": None,
+    "Ticket_Thread_Add": _D | {"direction"},
+    "Ticket_Comment_Add": _D,
+    "Ticket_Comment_Update": _D,
+    "Ticket_Attachment_Add": frozenset(),
+    "Ticket_Attachment_Update": frozenset(),
+    "Ticket_Attachment_Delete": frozenset({"departmentIds"}),
+    "Ticket_Approval_Add": None,
     "Ticket_Approval_Update": _P,
-    "Contact_Add": None, "Contact_Update": _P, "Contact_Delete": None,
-    "Account_Add": None, "Account_Update": _P, "Account_Delete": None,
-    "Department_Add": None, "Department_Update": _P,
-    "Agent_Add": None, "Agent_Update": _P, "Agent_Delete": None,
-    "Task_Add": frozenset({"departmentIds"}), "Task_Update": frozenset({"departmentIds"}) | _P, "Task_Delete": None,
-    "Call_Add": frozenset({"departmentIds"}), "Call_Update": frozenset({"departmentIds"}) | _P, "Call_Delete": None,
-    "Event_Add": frozenset({"departmentIds"}), "Event_Update": frozenset({"departmentIds"}) | _P,
+    "Contact_Add": None,
+    "Contact_Update": _P,
+    "Contact_Delete": None,
+    "Account_Add": None,
+    "Account_Update": _P,
+    "Account_Delete": None,
+    "Department_Add": None,
+    "Department_Update": _P,
+    "Agent_Add": None,
+    "Agent_Update": _P,
+    "Agent_Delete": None,
+    "Task_Add": frozenset({"departmentIds"}),
+    "Task_Update": frozenset({"departmentIds"}) | _P,
+    "Task_Delete": None,
+    "Call_Add": frozenset({"departmentIds"}),
+    "Call_Update": frozenset({"departmentIds"}) | _P,
+    "Call_Delete": None,
+    "Event_Add": frozenset({"departmentIds"}),
+    "Event_Update": frozenset({"departmentIds"}) | _P,
     "Event_Delete": None,
-    "TimeEntry_Add": None, "TimeEntry_Update": _P, "TimeEntry_Delete": None,
-    "Article_Add": None, "Article_Update": _P, "Article_Delete": None,
+    "TimeEntry_Add": None,
+    "TimeEntry_Update": _P,
+    "TimeEntry_Delete": None,
+    "Article_Add": None,
+    "Article_Update": _P,
+    "Article_Delete": None,
 }
 MAX_UPDATE_FIELDS = 5
 
@@ -70,8 +92,7 @@ def validate_subscriptions(subs) -> Optional[str]:
             if key not in allowed:
                 return f"Filter '{key}' is not supported for event '{event}'"
             if key in ("departmentId", "departmentIds"):
-                if value is not None and (not isinstance(value, list) or
-                                          not all(str(v).isdigit() for v in value)):
+                if value is not None and (not isinstance(value, list) or not all(str(v).isdigit() for v in value)):
                     return f"'{key}' of '{event}' must be a list of department ids"
             elif key == "includePrevState":
                 if value is not None and not isinstance(value, bool):
@@ -144,8 +165,17 @@ class ValidationRecord:
 
 
 class WebhookHub:
-    def __init__(self, store, store_lock, settings: Settings, faults: WebhookFaults, clock: Clock, org_id: str,
-                 signer: Signer, seed: int) -> None:
+    def __init__(
+        self,
+        store,
+        store_lock,
+        settings: Settings,
+        faults: WebhookFaults,
+        clock: Clock,
+        org_id: str,
+        signer: Signer,
+        seed: int,
+    ) -> None:
         self.store = store
         self.store_lock = store_lock
         self.settings = settings
@@ -196,8 +226,11 @@ class WebhookHub:
             except requests.RequestException as exc:
                 self.validations.append(ValidationRecord(url, method, 0, str(exc)))
                 outcomes.append(f"{method} got no answer ({type(exc).__name__})")
-        return ("The webhook URL could not be validated: it must answer 200 OK to the validation request ("
-                + "; ".join(outcomes) + ")")
+        return (
+            "The webhook URL could not be validated: it must answer 200 OK to the validation request ("
+            + "; ".join(outcomes)
+            + ")"
+        )
 
     # --- events ----------------------------------------------------------------------------------------------------
     def _event_time(self) -> str:
@@ -206,8 +239,14 @@ class WebhookHub:
             return iso(epoch_to_dt(now))
         return str(int(now * 1000))
 
-    def emit(self, event_type: str, payload: dict, prev_state: Optional[dict] = None,
-             department_id: Optional[str] = None, changed: Optional[list] = None) -> int:
+    def emit(
+        self,
+        event_type: str,
+        payload: dict,
+        prev_state: Optional[dict] = None,
+        department_id: Optional[str] = None,
+        changed: Optional[list] = None,
+    ) -> int:
         """Queue ``event_type`` for every enabled webhook subscribed to it. Returns how many were queued."""
         with self.store_lock:
             hooks = [copy.deepcopy(w) for w in self.store["webhooks"].values()]
@@ -224,8 +263,12 @@ class WebhookHub:
                 continue
             if flt.get("fields") and changed is not None and not set(flt["fields"]) & set(changed):
                 continue
-            event = {"eventType": event_type, "orgId": self.org_id, "eventTime": self._event_time(),
-                     "payload": copy.deepcopy(payload)}
+            event = {
+                "eventType": event_type,
+                "orgId": self.org_id,
+                "eventTime": self._event_time(),
+                "payload": copy.deepcopy(payload),
+            }
             if flt.get("includePrevState") and prev_state is not None:
                 if self.settings.prev_state_mode == "changed" and changed is not None:
                     prev = {k: prev_state.get(k) for k in changed if not k.startswith("cf_")}
@@ -237,8 +280,7 @@ class WebhookHub:
                     event["prevState"] = copy.deepcopy(prev_state)
             with self.cond:
                 self._seq += 1
-                self.pending.append(PendingEvent(hook["id"], event, time.monotonic() + self.faults.delay,
-                                                 self._seq))
+                self.pending.append(PendingEvent(hook["id"], event, time.monotonic() + self.faults.delay, self._seq))
                 self.cond.notify_all()
             queued += 1
         return queued
@@ -297,12 +339,26 @@ class WebhookHub:
                 hook = self.store["webhooks"].get(webhook_id)
                 url = hook["url"] if hook else None
             if url is None:
-                self.deliveries.append(DeliveryRecord(webhook_id, None, events, None, attempt, time.time(),
-                                                      "skipped", duplicate, "webhook no longer exists"))
+                self.deliveries.append(
+                    DeliveryRecord(
+                        webhook_id,
+                        None,
+                        events,
+                        None,
+                        attempt,
+                        time.time(),
+                        "skipped",
+                        duplicate,
+                        "webhook no longer exists",
+                    )
+                )
                 return status
             token = self.signer.sign(self.org_id, webhook_id, self.settings.jwt_ttl)
-            headers = {"Content-Type": "application/json;charset=UTF-8", "X-ZDesk-JWT": token,
-                       "User-Agent": "ZohoDesk-Webhook-Simulator/1.0"}
+            headers = {
+                "Content-Type": "application/json;charset=UTF-8",
+                "X-ZDesk-JWT": token,
+                "User-Agent": "ZohoDesk-Webhook-Simulator/1.0",
+            }
             error = None
             try:
                 r = requests.post(url, data=body, headers=headers, timeout=self.settings.webhook_timeout)
@@ -310,8 +366,9 @@ class WebhookHub:
             except requests.RequestException as exc:
                 status, error = 0, f"{type(exc).__name__}: {exc}"
             outcome = "delivered" if status == 200 else ("gone" if status == 410 else "failed")
-            self.deliveries.append(DeliveryRecord(webhook_id, url, events, status, attempt, time.time(), outcome,
-                                                  duplicate, error, token))
+            self.deliveries.append(
+                DeliveryRecord(webhook_id, url, events, status, attempt, time.time(), outcome, duplicate, error, token)
+            )
             if status == 200:
                 return status
             if status == 410:

@@ -9,8 +9,8 @@ authenticator, which stores the access token and its expiry in the config and em
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from dataclasses import InitVar, dataclass
+from pathlib import Path
 from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
 import requests
@@ -25,6 +25,7 @@ from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk import config_file, packaged_manifest, token_cache, zoho_hosts
+
 
 def _grant_code_help(data_center: str) -> str:
     """Grant codes from Zoho's self client expire after 3 minutes by default and work once."""
@@ -195,7 +196,9 @@ class ZohoTokenManager(SingleUseRefreshTokenOauth2Authenticator):
     def _cache_file(self) -> Optional[Path]:
         if not self.get_refresh_token():
             return None
-        return token_cache.cache_file(self.get_token_refresh_endpoint(), str(self.get_client_id()), self.get_refresh_token())
+        return token_cache.cache_file(
+            self.get_token_refresh_endpoint(), str(self.get_client_id()), self.get_refresh_token()
+        )
 
     def _reuse_cached_token(self) -> None:
         """Take the token an earlier local run minted, unless the config carries one that is still good."""
@@ -256,4 +259,3 @@ class ZohoOAuthAuthenticator(DeclarativeAuthenticator):
     def refresh_and_set_access_token(self) -> None:
         """Called by the CDK when Desk answers 401 INVALID_OAUTH: mint a new token once, then retry."""
         self._manager.refresh_and_set_access_token()
-

@@ -43,7 +43,9 @@ class CompleteRowsRetriever(WholePagesRetriever):
         self._lock = threading.Lock()
         self.read_by_id = 0
 
-    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[StreamData]:
+    def read_records(
+        self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None
+    ) -> Iterable[StreamData]:
         for record in super().read_records(records_schema, stream_slice):
             data = getattr(record, "data", record)
             if isinstance(data, MutableMapping) and data.get("id") and not all(k in data for k in self.required_keys):

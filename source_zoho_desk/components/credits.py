@@ -14,7 +14,6 @@ from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
 import requests
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 
-
 WEIGHT_HEADER = "X-Rate-Limit-Request-Weight-v3"
 REMAINING_HEADER = "X-Rate-Limit-Remaining-v3"
 
@@ -53,7 +52,6 @@ class CreditLedger:
             return StreamUsage(usage.requests, usage.credits, usage.remaining)
 
 
-
 def ledger_of(config: Mapping[str, Any]) -> CreditLedger:
     """The run's ledger (see connector_config.ConnectorConfig); a component built outside a source (a unit test)
     books to a ledger of its own."""
@@ -66,7 +64,6 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
         return int(response.headers[name])
     except (KeyError, ValueError):
         return None
-
 
 
 @dataclass

@@ -43,8 +43,16 @@ DEFINITION_SOURCES = ("fields", "organizationFields")
 
 _NULLABLE_STRING: Dict[str, Any] = {"type": ["string", "null"]}
 _FORMULA_TYPES = {
-    "DECIMAL": "Decimal", "CURRENCY": "Currency", "PERCENT": "Percent", "DOUBLE": "Decimal", "NUMBER": "Number",
-    "INTEGER": "Number", "LONG": "Number", "BOOLEAN": "Boolean", "DATE": "Date", "DATETIME": "DateTime",
+    "DECIMAL": "Decimal",
+    "CURRENCY": "Currency",
+    "PERCENT": "Percent",
+    "DOUBLE": "Decimal",
+    "NUMBER": "Number",
+    "INTEGER": "Number",
+    "LONG": "Number",
+    "BOOLEAN": "Boolean",
+    "DATE": "Date",
+    "DATETIME": "DateTime",
 }
 
 
@@ -265,7 +273,9 @@ def with_custom_columns(schema: Mapping[str, Any], fields: ModuleFields) -> Dict
     cf_properties: Dict[str, Any] = {}
     for key, definition in fields.custom_by_key().items():
         properties.setdefault(key, json_schema_of(definition))
-        cf_properties[key] = {"description": f"Raw value of '{definition.get('displayLabel') or key}' as Zoho sends it."}
+        cf_properties[key] = {
+            "description": f"Raw value of '{definition.get('displayLabel') or key}' as Zoho sends it."
+        }
     if cf_properties:
         cf = dict(properties.get("cf") or {"type": ["object", "null"], "additionalProperties": True})
         cf["properties"] = {**(cf.get("properties") or {}), **cf_properties}
@@ -323,8 +333,10 @@ def standard_fields(schema: Mapping[str, Any], not_asked: Iterable[str] = ()) ->
     """The schema's properties that Zoho lists with `fields=`, in schema order (not the connector's own columns)."""
     skip = NOT_ASKED | set(not_asked)
     return [
-        name for name in schema.get("properties", {})
-        if name not in skip and not name.startswith((CONNECTOR_FIELD_PREFIX, CUSTOM_PREFIX))
+        name
+        for name in schema.get("properties", {})
+        if name not in skip
+        and not name.startswith((CONNECTOR_FIELD_PREFIX, CUSTOM_PREFIX))
         and not name.endswith(CONNECTOR_FIELD_SUFFIXES)
     ]
 

@@ -11,12 +11,12 @@ from typing import Any, List, Mapping, Optional, Set, Union
 from urllib.parse import urlsplit
 
 import requests
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
+    WaitTimeFromHeaderBackoffStrategy,
+)
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies.max_waiting_time_helper import (
     evaluate_max_waiting_time,
     interpolated_max_waiting_time,
-)
-from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
-    WaitTimeFromHeaderBackoffStrategy,
 )
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorResolution, ResponseAction

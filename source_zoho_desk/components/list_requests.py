@@ -97,9 +97,13 @@ class ListErrorHandler(ZohoErrorHandler):
                     if verdict.status != 404:
                         LOGGER.warning(verdict.skip_note(self._requested(answer)))
                     return _IGNORE
-                self._note_refusal(verdict.sentence(
-                    self.config, stream=self._stream, scopes=self._scopes, required_scopes=self.required_scopes
-                ), verdict.status, verdict.code)
+                self._note_refusal(
+                    verdict.sentence(
+                        self.config, stream=self._stream, scopes=self._scopes, required_scopes=self.required_scopes
+                    ),
+                    verdict.status,
+                    verdict.code,
+                )
                 return _IGNORE
         return super().interpret_response(response_or_exception)
 

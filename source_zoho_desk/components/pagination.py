@@ -61,8 +61,14 @@ class SentLimitOffsetIncrement(OffsetIncrement):
         offset = sent_offset(response)
         if offset is not None and last_page_token_value is not None:
             last_page_token_value = offset
-        token = super().next_page_token(response, last_page_size, last_record, last_page_token_value,
-                                        page_size_override=limit, stream_slice=stream_slice)
+        token = super().next_page_token(
+            response,
+            last_page_size,
+            last_record,
+            last_page_token_value,
+            page_size_override=limit,
+            stream_slice=stream_slice,
+        )
         if token is None:
             return None
         return token - page_overlap(limit)

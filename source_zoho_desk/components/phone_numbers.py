@@ -30,9 +30,23 @@ LOGGER = logging.getLogger("airbyte")
 E164_SUFFIX = "_e164"
 # Common spellings libphonenumber's names do not cover.
 _ALIASES = {
-    "usa": "US", "u.s.a.": "US", "u.s.": "US", "united states of america": "US", "america": "US", "uk": "GB",
-    "u.k.": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "uae": "AE",
-    "south korea": "KR", "korea": "KR", "russia": "RU", "holland": "NL", "czech republic": "CZ",
+    "usa": "US",
+    "u.s.a.": "US",
+    "u.s.": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "uae": "AE",
+    "south korea": "KR",
+    "korea": "KR",
+    "russia": "RU",
+    "holland": "NL",
+    "czech republic": "CZ",
 }
 
 
@@ -103,12 +117,16 @@ def _read_portal_region(config: Mapping[str, Any]) -> Optional[str]:
         client = DeskClient(config)  # type: ignore[arg-type]
         response = client.get(f"organizations/{org_id}")
     except Exception as error:  # a network failure must not stop the records; numbers stay national-less
-        LOGGER.info(f"The portal's country could not be read ({type(error).__name__}); national phone numbers are "
-                    "read in each record's own country only.")
+        LOGGER.info(
+            f"The portal's country could not be read ({type(error).__name__}); national phone numbers are "
+            "read in each record's own country only."
+        )
         return None
     if client.refusal(response, stream="organizations") is not None:
-        LOGGER.info(f"The portal's country could not be read (HTTP {response.status_code}); national phone numbers "
-                    "are read in each record's own country only.")
+        LOGGER.info(
+            f"The portal's country could not be read (HTTP {response.status_code}); national phone numbers "
+            "are read in each record's own country only."
+        )
         return None
     body = json_body(response)
     return region_of(body.get("countryCode")) or region_of(body.get("country"))

@@ -57,7 +57,9 @@ class ZohoDeskRequester(HttpRequester):
     def get_url(self, **kwargs: Any) -> str:
         return f"{zoho_hosts.desk_api_base(self.config)}/{super().get_url(**kwargs).lstrip('/')}"
 
-    def send_request(self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Optional[requests.Response]:
+    def send_request(
+        self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any
+    ) -> Optional[requests.Response]:
         params = dict(request_params or {})
         if self._accepted_limit and "limit" in params and int(params["limit"]) > self._accepted_limit:
             params["limit"] = self._accepted_limit

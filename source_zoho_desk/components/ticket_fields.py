@@ -21,7 +21,8 @@ CONNECTOR_FIELD_PREFIX = "_ab_"  # fields the connector adds (the change cursor,
 def standard_fields(schema: Mapping[str, Any]) -> List[str]:
     """The schema's properties that Zoho lists with `fields=`, in schema order."""
     return [
-        name for name in schema.get("properties", {})
+        name
+        for name in schema.get("properties", {})
         if name not in NOT_ASKED and not name.startswith(CONNECTOR_FIELD_PREFIX)
     ]
 
@@ -47,7 +48,9 @@ class TicketFieldsRetriever(Retriever):
         seen = set(standard)
         for name in standard:
             yield {"apiName": name}
-        for field in self.organization_fields_retriever.read_records(records_schema={}, stream_slice=StreamSlice(partition={}, cursor_slice={})):
+        for field in self.organization_fields_retriever.read_records(
+            records_schema={}, stream_slice=StreamSlice(partition={}, cursor_slice={})
+        ):
             # a SimpleRetriever with a record selector (the manifest's) yields Records; Retriever's type also admits
             # AirbyteMessages
             assert isinstance(field, Mapping), type(field)

@@ -69,7 +69,11 @@ class PageContinuity:
         if str(first.get("id")) in self._last_page_ids:
             return True
         first_sort_value = first.get(self.sort_field) if self.sort_field else None
-        return first_sort_value is not None and self._last_page_end is not None and str(first_sort_value) < self._last_page_end
+        return (
+            first_sort_value is not None
+            and self._last_page_end is not None
+            and str(first_sort_value) < self._last_page_end
+        )
 
     def keep(self, rows: List[Mapping[str, Any]]) -> None:
         self._last_page_ids = frozenset(str(row.get("id")) for row in rows)
@@ -105,7 +109,9 @@ class WholePageRequester(ZohoDeskRequester):
     def fetch_whole_pages_of(self, field_chunks: QueryProperties) -> None:
         self._field_chunks = field_chunks
 
-    def send_request(self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Optional[requests.Response]:
+    def send_request(
+        self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any
+    ) -> Optional[requests.Response]:
         stream_slice: Optional[StreamSlice] = kwargs.get("stream_slice")
         if self._field_chunks is None or stream_slice is None:
             return super().send_request(*args, request_params=request_params, **kwargs)
@@ -135,7 +141,9 @@ class WholePageRequester(ZohoDeskRequester):
                     cursor_slice=slice_.cursor_slice,
                     extra_fields={**slice_.extra_fields, "query_properties": list(chunk)},
                 )
-                answers[chunk] = super().send_request(*args, **{**kwargs, "stream_slice": chunk_slice, "request_params": params})
+                answers[chunk] = super().send_request(
+                    *args, **{**kwargs, "stream_slice": chunk_slice, "request_params": params}
+                )
             chunk_pages = [listed_rows(answer) for answer in answers.values()]
             any_answer = next((a for a in answers.values() if a is not None), None)
             offset = sent_offset(any_answer) if any_answer is not None else None
@@ -151,7 +159,9 @@ class WholePageRequester(ZohoDeskRequester):
                         ),
                         failure_type=FailureType.transient_error,
                     )
-                LOGGER.info(f"{self.name}: rows moved between the requests of the page at offset {offset}; asking again.")
+                LOGGER.info(
+                    f"{self.name}: rows moved between the requests of the page at offset {offset}; asking again."
+                )
             else:
                 rows = merged_by_id(chunk_pages)  # in list order: the chunks agree on it
                 limit = (sent_limit(any_answer) if any_answer is not None else None) or int(params.get("limit", 1))
@@ -186,5 +196,7 @@ class WholePagesRetriever(Retriever):
             raise ValueError("WholePagesRetriever needs a WholePageRequester and a QueryProperties `fields` parameter.")
         requester.fetch_whole_pages_of(field_chunks)
 
-    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[StreamData]:
+    def read_records(
+        self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None
+    ) -> Iterable[StreamData]:
         yield from self.retriever.read_records(records_schema, stream_slice)

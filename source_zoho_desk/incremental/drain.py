@@ -41,7 +41,9 @@ def event_time_iso(event: StoredEvent) -> str:
             return iso(datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc))
         return iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except (ValueError, OverflowError, OSError):
-        logger.warning(f"Unreadable eventTime {text[:40]!r} at buffer position {event.position}; using the time it was received.")
+        logger.warning(
+            f"Unreadable eventTime {text[:40]!r} at buffer position {event.position}; using the time it was received."
+        )
         return iso(event.received_at)
 
 
@@ -71,17 +73,25 @@ class EventRecords:
             if not ZOHO_ID.fullmatch(record_id):
                 # The id becomes part of a URL below: `../organizations` would fetch (and emit) another resource.
                 what = f"whose id {record_id[:40]!r} is not a Zoho record id (digits)" if record_id else "without an id"
-                logger.warning(f"{self._stream.name}: skipped a {event.event_type} event {what} (buffer position {event.position}).")
+                logger.warning(
+                    f"{self._stream.name}: skipped a {event.event_type} event {what} (buffer position {event.position})."
+                )
                 continue
             if self._is_delete(event):
                 self._deleted.add(record_id)
-                yield {"id": record_id, DELETED_AT_FIELD: event_time_iso(event), CURSOR_FIELD: self._cursor(event.position)}
+                yield {
+                    "id": record_id,
+                    DELETED_AT_FIELD: event_time_iso(event),
+                    CURSOR_FIELD: self._cursor(event.position),
+                }
                 continue
             if event.position <= self._deletes_only_through:
                 continue
             if event.position <= self._polled_through and record_id in self._polled:
                 continue
-            if all(key in event.payload for key in self._stream.complete_when) and not self._out_of_order(record_id, event.payload):
+            if all(key in event.payload for key in self._stream.complete_when) and not self._out_of_order(
+                record_id, event.payload
+            ):
                 record = dict(event.payload)
             else:
                 if record_id not in fetched:
@@ -96,8 +106,10 @@ class EventRecords:
     def _fetch(self, record_id: str) -> Optional[Dict[str, Any]]:
         record = self._fetch_by_id(self._stream.detail_path, record_id)
         if record is not None and str(record.get("id")) != record_id:
-            logger.warning(f"{self._stream.name}: skipped record {record_id}: Zoho Desk answered its fetch with a record "
-                           f"whose id is {str(record.get('id'))[:40]!r}.")
+            logger.warning(
+                f"{self._stream.name}: skipped record {record_id}: Zoho Desk answered its fetch with a record "
+                f"whose id is {str(record.get('id'))[:40]!r}."
+            )
             return None
         return record
 
@@ -115,7 +127,9 @@ class EventRecords:
         """Remember a version emitted in this sync, to spot older payloads that arrive later."""
         self._deleted.discard(record_id)
         modified = parse_time(record.get("modifiedTime"))
-        if modified is not None and (record_id not in self._newest_modified or modified > self._newest_modified[record_id]):
+        if modified is not None and (
+            record_id not in self._newest_modified or modified > self._newest_modified[record_id]
+        ):
             self._newest_modified[record_id] = modified
 
     @staticmethod
@@ -175,8 +189,10 @@ def drain(
         if buffer.pruned_through(org_id) > position:
             # Retention ran while we read: events after `position` may be gone. Keep the state here; the next
             # sync sees the pruned position and heals with a snapshot.
-            logger.warning(f"{plan.stream.name}: the buffer's retention removed events after position {position:,} "
-                           "while this sync read them; the next sync re-reads the stream.")
+            logger.warning(
+                f"{plan.stream.name}: the buffer's retention removed events after position {position:,} "
+                "while this sync read them; the next sync re-reads the stream."
+            )
             yield state_message(plan, position, covered_until)
             return
         events = [event for event in events if event.position <= head]
@@ -186,10 +202,14 @@ def drain(
             emitted += 1
             yield AirbyteMessage(
                 type=Type.RECORD,
-                record=AirbyteRecordMessage(stream=plan.stream.name, data=record, emitted_at=int(utc_now().timestamp() * 1000)),
+                record=AirbyteRecordMessage(
+                    stream=plan.stream.name, data=record, emitted_at=int(utc_now().timestamp() * 1000)
+                ),
             )
         position = events[-1].position
         yield state_message(plan, position, covered_until)
     # Events of other modules may lie between the last one of ours and the head: skip past them too.
     yield state_message(plan, max(position, head), covered_until)
-    logger.info(f"{plan.stream.name}: {emitted:,} records from webhook events up to buffer position {max(position, head):,}.")
+    logger.info(
+        f"{plan.stream.name}: {emitted:,} records from webhook events up to buffer position {max(position, head):,}."
+    )

@@ -85,20 +85,42 @@ def plan_stream(
         if loss:
             reason = f"{loss[1]}, so events may be missing"
     if poll_window is not None:
-        return _polling_plan(stream, state, reason, position, head, pruned_through, covered_until, now, cursor_offset, poll_window)
+        return _polling_plan(
+            stream, state, reason, position, head, pruned_through, covered_until, now, cursor_offset, poll_window
+        )
     if reason is None:
-        return StreamPlan(stream, drain_from=position, needs_snapshot=False, coverage_since=covered_until,  # type: ignore[arg-type]
-                          snapshot_position=state_int(state, "deletes_only_through") or 0, cursor_offset=cursor_offset)
+        assert position is not None and covered_until is not None  # no reason to heal means both were saved
+        return StreamPlan(
+            stream,
+            drain_from=position,
+            needs_snapshot=False,
+            coverage_since=covered_until,
+            snapshot_position=state_int(state, "deletes_only_through") or 0,
+            cursor_offset=cursor_offset,
+        )
     if position is None:
         logger.info(f"{stream.name}: {reason}; taking a full snapshot before following webhook events.")
-        return StreamPlan(stream, drain_from=head, needs_snapshot=True, coverage_since=now, snapshot_position=head,
-                          cursor_offset=cursor_offset)
+        return StreamPlan(
+            stream,
+            drain_from=head,
+            needs_snapshot=True,
+            coverage_since=now,
+            snapshot_position=head,
+            cursor_offset=cursor_offset,
+        )
     logger.warning(f"{stream.name}: {reason}; re-reading the whole stream from the Zoho API to heal the gap.")
     # A snapshot cannot show what was deleted, so the heal also replays the deletes still buffered after the saved
     # position and reads the recycle bin for deletes whose events were lost.
     replay_from = max(position, pruned_through) if position <= head else pruned_through  # a new buffer: all of it
-    return StreamPlan(stream, drain_from=replay_from, needs_snapshot=True, coverage_since=now, snapshot_position=head,
-                      deletes_since=covered_until, cursor_offset=cursor_offset)
+    return StreamPlan(
+        stream,
+        drain_from=replay_from,
+        needs_snapshot=True,
+        coverage_since=now,
+        snapshot_position=head,
+        deletes_since=covered_until,
+        cursor_offset=cursor_offset,
+    )
 
 
 def _polling_plan(
@@ -115,8 +137,10 @@ def _polling_plan(
 ) -> StreamPlan:
     poll_since, polled_until = poll_window
     if reason and position is not None:
-        logger.warning(f"{stream.name}: {reason}; catching up from Zoho's search since {iso(poll_since)} "
-                       "instead of re-reading the whole stream.")
+        logger.warning(
+            f"{stream.name}: {reason}; catching up from Zoho's search since {iso(poll_since)} "
+            "instead of re-reading the whole stream."
+        )
     # Events after the saved position are drained when the buffer still holds them all; otherwise the poll covers
     # what they carried, and the drain starts at the head noted now.
     intact = position is not None and pruned_through <= position <= head
@@ -133,7 +157,9 @@ def _polling_plan(
     )
 
 
-def first_possible_loss(buffer: EventBuffer, org_id: str, since: datetime, until: datetime) -> Optional[Tuple[datetime, str]]:
+def first_possible_loss(
+    buffer: EventBuffer, org_id: str, since: datetime, until: datetime
+) -> Optional[Tuple[datetime, str]]:
     """The earliest moment in [since, until] when a Zoho delivery may have been lost, and why: no receiver was up,
     or a receiver refused a delivery with a server error."""
     losses = []
@@ -143,5 +169,7 @@ def first_possible_loss(buffer: EventBuffer, org_id: str, since: datetime, until
         losses.append((start, f"no webhook receiver was running between {iso(start)} and {iso(end)}"))
     refusal = buffer.first_refusal(org_id, since, until)
     if refusal:
-        losses.append((refusal[0], f"the webhook receiver could not store a delivery at {iso(refusal[0])} ({refusal[1]})"))
+        losses.append(
+            (refusal[0], f"the webhook receiver could not store a delivery at {iso(refusal[0])} ({refusal[1]})")
+        )
     return min(losses) if losses else None

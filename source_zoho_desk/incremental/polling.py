@@ -96,7 +96,9 @@ class PollPlan:
         return blob
 
 
-def plan_poll(stream: IncrementalStream, state: Optional[Mapping[str, Any]], start_date: Optional[datetime]) -> PollPlan:
+def plan_poll(
+    stream: IncrementalStream, state: Optional[Mapping[str, Any]], start_date: Optional[datetime]
+) -> PollPlan:
     """From the last poll's end; or, after webhook syncs, from the last moment the webhook state covered."""
     state = state or {}
     polled_until = parse_time(state.get("modified_since"))
@@ -118,8 +120,12 @@ def poll(
     """The deletes since the plan's moment, then every row modified since it, with checkpoints on the way."""
     name = plan.stream.name
     if plan.deletes_since is not None:
-        for deleted in recycle_bin_deletes(recycle_bin_page, plan.stream, plan.deletes_since,
-                                           lambda moment: max(int(moment.timestamp() * 1000), plan.cursor_floor)):
+        for deleted in recycle_bin_deletes(
+            recycle_bin_page,
+            plan.stream,
+            plan.deletes_since,
+            lambda moment: max(int(moment.timestamp() * 1000), plan.cursor_floor),
+        ):
             yield record(name, deleted)
     emitted = 0
     for row in modified_rows(search, plan.since, now, name):

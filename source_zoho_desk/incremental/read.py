@@ -48,7 +48,11 @@ def read_incremental(
     """`polled` streams come from Zoho's search, `followed` streams from the webhook buffer (after a snapshot
     through `api_read` when needed, or with `reconcile` (mode `both`) after a poll of what changed since the last
     sync); the rest of the catalog is read through `api_read` as usual."""
-    saved = {m.stream.stream_descriptor.name: m.stream.stream_state.__dict__ for m in state if m.stream and m.stream.stream_state}
+    saved = {
+        m.stream.stream_descriptor.name: m.stream.stream_state.__dict__
+        for m in state
+        if m.stream and m.stream.stream_state
+    }
     client = DeskClient(config)
     start_date = parse_time(config.get("start_date"))
     for name in polled:
@@ -104,10 +108,14 @@ def _follow_webhooks(
             converter = EventRecords(plan, client.get_record)
             if plan.deletes_since:
                 bin_page = recycle_bin_pages(client)
-                for deleted in recycle_bin_deletes(bin_page, plan.stream, plan.deletes_since, lambda _: plan.snapshot_cursor):
+                for deleted in recycle_bin_deletes(
+                    bin_page, plan.stream, plan.deletes_since, lambda _: plan.snapshot_cursor
+                ):
                     yield record(plan.stream.name, deleted)
             if plan.poll_since is not None and plan.polled_until is not None:
-                for row in modified_rows(search_pages(client, plan.stream), plan.poll_since, plan.polled_until, plan.stream.name):
+                for row in modified_rows(
+                    search_pages(client, plan.stream), plan.poll_since, plan.polled_until, plan.stream.name
+                ):
                     row[CURSOR_FIELD] = plan.snapshot_cursor
                     converter.note_polled(str(row.get("id")), row)
                     yield record(plan.stream.name, row)

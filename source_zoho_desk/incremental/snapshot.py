@@ -23,13 +23,21 @@ from source_zoho_desk.incremental.streams import CURSOR_FIELD
 from source_zoho_desk.messages import is_status, stream_of
 
 
-def api_catalog(catalog: ConfiguredAirbyteCatalog, followed: List[str], snapshots: Mapping[str, StreamPlan]) -> ConfiguredAirbyteCatalog:
+def api_catalog(
+    catalog: ConfiguredAirbyteCatalog, followed: List[str], snapshots: Mapping[str, StreamPlan]
+) -> ConfiguredAirbyteCatalog:
     """What the CDK reads: every stream not followed from the buffer, and the snapshots, as full refresh."""
     return ConfiguredAirbyteCatalog(
         streams=[
-            ConfiguredAirbyteStream(stream=s.stream, sync_mode=SyncMode.full_refresh, destination_sync_mode=s.destination_sync_mode,
-                                    cursor_field=s.cursor_field, primary_key=s.primary_key)
-            if s.stream.name in snapshots else s
+            ConfiguredAirbyteStream(
+                stream=s.stream,
+                sync_mode=SyncMode.full_refresh,
+                destination_sync_mode=s.destination_sync_mode,
+                cursor_field=s.cursor_field,
+                primary_key=s.primary_key,
+            )
+            if s.stream.name in snapshots
+            else s
             for s in catalog.streams
             if s.stream.name not in followed or s.stream.name in snapshots
         ]

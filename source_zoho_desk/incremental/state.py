@@ -77,6 +77,8 @@ def stream_state_message(stream: str, blob: Mapping[str, Any]) -> AirbyteMessage
         type=Type.STATE,
         state=AirbyteStateMessage(
             type=AirbyteStateType.STREAM,
-            stream=AirbyteStreamState(stream_descriptor=StreamDescriptor(name=stream), stream_state=AirbyteStateBlob(**blob)),
+            stream=AirbyteStreamState(
+                stream_descriptor=StreamDescriptor(name=stream), stream_state=AirbyteStateBlob(**blob)
+            ),
         ),
     )

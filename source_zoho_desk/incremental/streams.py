@@ -63,9 +63,15 @@ def incremental_mode(config: Mapping[str, Any]) -> str:
     return str(config.get("incremental_mode") or ("webhooks" if config.get("webhook_buffer_url") else "polling"))
 
 
-def readers(streams: Mapping[str, IncrementalStream], mode: str) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
+def readers(
+    streams: Mapping[str, IncrementalStream], mode: str
+) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
     """(polled, followed): the streams this mode reads from Zoho's search, and those it follows through webhooks.
     In `both`, a stream with webhook events follows them and the others are polled."""
-    polled = {n: s for n, s in streams.items() if s.can_poll and (mode == "polling" or (mode == "both" and not s.has_webhooks))}
+    polled = {
+        n: s
+        for n, s in streams.items()
+        if s.can_poll and (mode == "polling" or (mode == "both" and not s.has_webhooks))
+    }
     followed = {n: s for n, s in streams.items() if s.has_webhooks and mode in ("webhooks", "both")}
     return polled, followed

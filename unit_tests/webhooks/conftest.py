@@ -26,6 +26,7 @@ WEBHOOK = "4000000012345"
 
 # ---- buffers --------------------------------------------------------------------------------------
 
+
 def fresh_database(server: PostgresServer) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server.url, autocommit=True) as conn:
@@ -48,14 +49,19 @@ def buffer(buffer_url):
 
 
 def make_event(n: int, *, org: str = ORG, event_type: str = "Ticket_Update", prev: bool = False) -> dict[str, Any]:
-    event = {"eventType": event_type, "orgId": org, "eventTime": str(1_700_000_000_000 + n),
-             "payload": {"id": str(n), "subject": f"ticket {n}", "status": "Open"}}
+    event = {
+        "eventType": event_type,
+        "orgId": org,
+        "eventTime": str(1_700_000_000_000 + n),
+        "payload": {"id": str(n), "subject": f"ticket {n}", "status": "Open"},
+    }
     if prev:
         event["prevState"] = {"status": "New"}
     return event
 
 
 # ---- Zoho-like signing ------------------------------------------------------------------------------
+
 
 @dataclass
 class JwksServer:
@@ -70,11 +76,23 @@ class Signer:
     key: Any
     kid: str
 
-    def token(self, *, org: str = ORG, webhook: str | None = WEBHOOK, expires_in: float = 300,
-              issued_offset: float = 0, kid: str | None = "default", **claims: Any) -> str:
+    def token(
+        self,
+        *,
+        org: str = ORG,
+        webhook: str | None = WEBHOOK,
+        expires_in: float = 300,
+        issued_offset: float = 0,
+        kid: str | None = "default",
+        **claims: Any,
+    ) -> str:
         now = time.time()
-        body = {"iss": f"orgId:{org}", "aud": f"webhookId:{webhook}", "iat": int(now + issued_offset),
-                "exp": int(now + expires_in)}
+        body = {
+            "iss": f"orgId:{org}",
+            "aud": f"webhookId:{webhook}",
+            "iat": int(now + issued_offset),
+            "exp": int(now + expires_in),
+        }
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
         headers = {} if kid is None else {"kid": self.kid if kid == "default" else kid}

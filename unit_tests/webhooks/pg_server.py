@@ -50,10 +50,23 @@ class PostgresServer:
         self._run("pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "stop")
 
     def resume(self) -> None:
-        options = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
-                   " -c max_connections=200 -c shared_buffers=32MB")
-        self._run("pg_ctl", "-D", self.data_dir, "-l", os.path.join(self.base_dir, "server.log"),
-                  "-o", options, "-w", "-t", "30", "start")
+        options = (
+            f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
+            " -c max_connections=200 -c shared_buffers=32MB"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            self.data_dir,
+            "-l",
+            os.path.join(self.base_dir, "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
 
     @property
     def data_dir(self) -> str:
@@ -74,8 +87,9 @@ def start_postgres(bin_dir: str) -> PostgresServer:
         os.chown(base_dir, entry.pw_uid, entry.pw_gid)
     server = PostgresServer(bin_dir=bin_dir, base_dir=base_dir, port=_free_port(), run_as=run_as)
     try:
-        server._run("initdb", "-D", server.data_dir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                    "--no-locale", "--no-sync")
+        server._run(
+            "initdb", "-D", server.data_dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"
+        )
         server.resume()
     except subprocess.CalledProcessError as exc:
         log = _read(os.path.join(base_dir, "server.log"))

@@ -22,9 +22,27 @@ class ServedReceiver:
     def __init__(self, buffer_url: str, *extra: str, heartbeat_seconds: float = 0.2, port: int = 0) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "zoho_desk_webhooks.cli", "serve", "--buffer-url", buffer_url,
-             "--host", "127.0.0.1", "--port", str(port), "--heartbeat-seconds", str(heartbeat_seconds), *extra],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "zoho_desk_webhooks.cli",
+                "serve",
+                "--buffer-url",
+                buffer_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--heartbeat-seconds",
+                str(heartbeat_seconds),
+                *extra,
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._collect, daemon=True)  # also keeps the pipe drained
         self._reader.start()

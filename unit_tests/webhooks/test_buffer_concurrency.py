@@ -71,6 +71,7 @@ def test_concurrent_writers_reader_sees_positions_without_gaps(buffer_url):
 
 def test_one_buffer_shared_by_threads(buffer):
     """The receiver shares one buffer (a connection pool) between its worker threads."""
+
     def write(writer: int) -> None:
         for i in range(40):
             buffer.append(ORG, [make_event(writer * 1000 + i)])

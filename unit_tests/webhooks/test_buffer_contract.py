@@ -60,8 +60,9 @@ def test_orgs_have_separate_positions(buffer):
 
 
 def test_read_after_limit_and_event_types(buffer):
-    buffer.append(ORG, [make_event(i, event_type="Ticket_Add" if i % 3 == 0 else "Ticket_Update")
-                        for i in range(1, 11)])
+    buffer.append(
+        ORG, [make_event(i, event_type="Ticket_Add" if i % 3 == 0 else "Ticket_Update") for i in range(1, 11)]
+    )
     assert [e.position for e in buffer.read(ORG, 4, limit=3)] == [5, 6, 7]
     assert [e.position for e in buffer.read(ORG, 0, event_types=["Ticket_Add"])] == [3, 6, 9]
     assert [e.position for e in buffer.read(ORG, 3, event_types={"Ticket_Add", "Contact_Add"}, limit=1)] == [6]
@@ -83,7 +84,7 @@ def test_append_refuses_malformed_or_foreign_events_and_stores_nothing(buffer):
 
 def test_unicode_and_awkward_json_survive(buffer):
     event = make_event(1)
-    event["payload"] = {"subject": "Grüße \u00e9 \U0001F600 \u0000 nul", "nested": [{"a": None}, 1.5, True]}
+    event["payload"] = {"subject": "Grüße \u00e9 \U0001f600 \u0000 nul", "nested": [{"a": None}, 1.5, True]}
     buffer.append(ORG, [event])
     assert buffer.read(ORG, 0)[0].payload == event["payload"]
 
@@ -171,7 +172,9 @@ def test_refusals_are_found_by_org_and_time_and_pruned_with_age(buffer):
 def test_the_buffer_clock_is_utc_and_current(buffer):
     before = datetime.now(timezone.utc)
     now = buffer.clock()
-    assert now.utcoffset() == timedelta(0) and before - timedelta(seconds=5) <= now <= datetime.now(timezone.utc) + timedelta(seconds=5)
+    assert now.utcoffset() == timedelta(0) and before - timedelta(seconds=5) <= now <= datetime.now(
+        timezone.utc
+    ) + timedelta(seconds=5)
 
 
 def test_restarted_receiver_keeps_its_earlier_run(buffer):

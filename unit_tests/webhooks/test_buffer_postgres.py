@@ -17,7 +17,8 @@ def test_pooled_connections_killed_by_the_server_are_replaced(postgres_server):
         with psycopg.connect(postgres_server.url, autocommit=True) as admin:
             killed = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = 'zoho-desk-webhooks'").fetchone()[0]
+                " WHERE application_name = 'zoho-desk-webhooks'"
+            ).fetchone()[0]
         assert killed >= 1
         assert buffer.append(ORG, [make_event(2)]) == 1  # retried on a fresh connection
         assert buffer.head_position(ORG) == 2

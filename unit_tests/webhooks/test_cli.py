@@ -55,11 +55,14 @@ def test_endpoint_add_picks_the_jwks_of_each_data_center(capsys, url):
     from zoho_desk_webhooks.data_centers import DATA_CENTERS, webhook_jwks_url
 
     for data_center in DATA_CENTERS:
-        code, out, _ = run(capsys, "endpoint", "add", "--buffer-url", url, "--org-id", ORG,
-                           "--data-center", data_center)
+        code, out, _ = run(
+            capsys, "endpoint", "add", "--buffer-url", url, "--org-id", ORG, "--data-center", data_center
+        )
         assert code == 0
         with open_buffer(url) as buffer:
-            assert buffer.find_endpoint(out.strip().removeprefix("/webhooks/")).jwks_url == webhook_jwks_url(data_center)
+            assert buffer.find_endpoint(out.strip().removeprefix("/webhooks/")).jwks_url == webhook_jwks_url(
+                data_center
+            )
     assert webhook_jwks_url("zohocloud.ca") == "https://desk.zohocloud.ca/.well-known/jwks.json"
     assert webhook_jwks_url("com.au") == "https://desk.zoho.com.au/.well-known/jwks.json"
 
@@ -80,24 +83,30 @@ def _busy_port():
     return sock
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["serve", "--buffer-url", "mysql://x/y"], "unsupported buffer URL"),
-    (["serve", "--buffer-url", "sqlite:///no/such/dir/x.db"], "does not exist"),
-    (["serve", "--buffer-url", "sqlite://relative.db"], "sqlite:///absolute/path.db"),
-    (["serve", "--buffer-url", "postgresql://nobody:secret@127.0.0.1:1/db"], "cannot connect"),
-    (["serve", "--buffer-url", "postgresql://x@h/db?no_such_option=1"], "PostgreSQL URL"),
-    (["serve", "--buffer-url", "{url}", "--tls-cert", "/no/cert.pem", "--tls-key", "/no/key.pem"], "--tls-cert"),
-    (["serve", "--buffer-url", "{url}", "--tls-cert", "{notpem}", "--tls-key", "{notpem}"], "cannot use"),
-    (["serve", "--buffer-url", "{url}", "--tls-cert", "{notpem}"], "go together"),
-    (["serve", "--buffer-url", "{url}", "--host", "127.0.0.1", "--port", "{busy}"], "cannot listen"),
-    (["serve", "--buffer-url", "{url}", "--port", "70000"], "not a port"),
-    (["serve", "--buffer-url", "{url}", "--heartbeat-seconds", "60"], "--heartbeat-seconds must be at most 10"),
-    (["serve", "--buffer-url", "{url}", "--header-timeout-seconds", "0"], "--header-timeout-seconds must be positive"),
-    (["serve", "--buffer-url", "{url}", "--max-connections", "-1"], "--max-connections must be positive"),
-    (["serve"], "--buffer-url is required"),
-    (["endpoint", "add", "--buffer-url", "{url}", "--org-id", "1", "--jwks-url", "http://example.com/j"], "https"),
-    (["endpoint", "list", "--buffer-url", "sqlite:///{notpem}"], "not a database"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["serve", "--buffer-url", "mysql://x/y"], "unsupported buffer URL"),
+        (["serve", "--buffer-url", "sqlite:///no/such/dir/x.db"], "does not exist"),
+        (["serve", "--buffer-url", "sqlite://relative.db"], "sqlite:///absolute/path.db"),
+        (["serve", "--buffer-url", "postgresql://nobody:secret@127.0.0.1:1/db"], "cannot connect"),
+        (["serve", "--buffer-url", "postgresql://x@h/db?no_such_option=1"], "PostgreSQL URL"),
+        (["serve", "--buffer-url", "{url}", "--tls-cert", "/no/cert.pem", "--tls-key", "/no/key.pem"], "--tls-cert"),
+        (["serve", "--buffer-url", "{url}", "--tls-cert", "{notpem}", "--tls-key", "{notpem}"], "cannot use"),
+        (["serve", "--buffer-url", "{url}", "--tls-cert", "{notpem}"], "go together"),
+        (["serve", "--buffer-url", "{url}", "--host", "127.0.0.1", "--port", "{busy}"], "cannot listen"),
+        (["serve", "--buffer-url", "{url}", "--port", "70000"], "not a port"),
+        (["serve", "--buffer-url", "{url}", "--heartbeat-seconds", "60"], "--heartbeat-seconds must be at most 10"),
+        (
+            ["serve", "--buffer-url", "{url}", "--header-timeout-seconds", "0"],
+            "--header-timeout-seconds must be positive",
+        ),
+        (["serve", "--buffer-url", "{url}", "--max-connections", "-1"], "--max-connections must be positive"),
+        (["serve"], "--buffer-url is required"),
+        (["endpoint", "add", "--buffer-url", "{url}", "--org-id", "1", "--jwks-url", "http://example.com/j"], "https"),
+        (["endpoint", "list", "--buffer-url", "sqlite:///{notpem}"], "not a database"),
+    ],
+)
 def test_user_mistakes_give_one_line_and_exit_2(capsys, url, tmp_path, monkeypatch, argv, message):
     monkeypatch.delenv("ZOHO_DESK_WEBHOOK_BUFFER_URL", raising=False)
     not_pem = tmp_path / "not.pem"

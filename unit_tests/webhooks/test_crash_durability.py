@@ -136,8 +136,9 @@ def test_every_acknowledged_delivery_survives_kill_9_mid_stream(buffer_url, jwks
         acknowledged_before_kill = senders.acknowledged_now()
 
         after_kill = set(stored_ids(buffer_url))  # read while no receiver runs
-        lost = [i for i in acknowledged_before_kill
-                for event in delivery(i) if event["payload"]["id"] not in after_kill]
+        lost = [
+            i for i in acknowledged_before_kill for event in delivery(i) if event["payload"]["id"] not in after_kill
+        ]
         assert not lost, f"{len(lost)} acknowledged deliveries are not in the buffer after kill -9: {lost[:10]}"
 
         receiver = ServedReceiver(buffer_url, port=port)
@@ -159,12 +160,14 @@ def test_every_acknowledged_delivery_survives_kill_9_mid_stream(buffer_url, jwks
 
 # ---- database outages ----------------------------------------------------------------------------------------------
 
+
 def postgres_rig(postgres_server, tmp_path) -> tuple:
     name = f"outage_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    sim = ZohoDeskSimulator(seed=23, tickets=30, departments=2, products=1, contracts=1, contacts=3, accounts=2,
-                            agents=2).start()
+    sim = ZohoDeskSimulator(
+        seed=23, tickets=30, departments=2, products=1, contracts=1, contacts=3, accounts=2, agents=2
+    ).start()
     return sim, WebhookRig(sim, postgres_server.database_url(name), tmp_path), name
 
 
@@ -173,8 +176,10 @@ def cut_off(postgres_server, database: str, *settings: str) -> None:
     with psycopg.connect(postgres_server.url, autocommit=True) as admin:
         for setting in settings:
             admin.execute(f"ALTER DATABASE {database} {setting}")
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                      "pg_backend_pid()", (database,))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
 
 
 def refuse_connections(server, database):
@@ -194,10 +199,13 @@ def heartbeat_after(buffer, moment: datetime) -> bool:
         return False
 
 
-@pytest.mark.parametrize("outage", [
-    pytest.param(refuse_connections, id="refuses-connections"),
-    pytest.param(fail_over_to_read_only, id="fails-over-to-read-only"),
-])
+@pytest.mark.parametrize(
+    "outage",
+    [
+        pytest.param(refuse_connections, id="refuses-connections"),
+        pytest.param(fail_over_to_read_only, id="fails-over-to-read-only"),
+    ],
+)
 def test_a_delivery_refused_during_a_database_outage_is_healed_by_the_next_sync(postgres_server, tmp_path, outage):
     sim, rig, database = postgres_rig(postgres_server, tmp_path)
     try:

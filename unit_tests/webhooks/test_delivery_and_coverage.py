@@ -21,16 +21,19 @@ def minutes(n):
     return T + timedelta(minutes=n)
 
 
-@pytest.mark.parametrize("covered, gaps", [
-    ([], [(0, 60)]),
-    ([(0, 60)], []),
-    ([(-10, 70)], []),
-    ([(10, 20)], [(0, 10), (20, 60)]),
-    ([(30, 40), (10, 20), (15, 35)], [(0, 10), (40, 60)]),  # unsorted, overlapping
-    ([(10, 20), (20, 30)], [(0, 10), (30, 60)]),  # touching
-    ([(-5, 5), (55, 65)], [(5, 55)]),
-    ([(70, 80), (-20, -10)], [(0, 60)]),  # all outside
-])
+@pytest.mark.parametrize(
+    "covered, gaps",
+    [
+        ([], [(0, 60)]),
+        ([(0, 60)], []),
+        ([(-10, 70)], []),
+        ([(10, 20)], [(0, 10), (20, 60)]),
+        ([(30, 40), (10, 20), (15, 35)], [(0, 10), (40, 60)]),  # unsorted, overlapping
+        ([(10, 20), (20, 30)], [(0, 10), (30, 60)]),  # touching
+        ([(-5, 5), (55, 65)], [(5, 55)]),
+        ([(70, 80), (-20, -10)], [(0, 60)]),  # all outside
+    ],
+)
 def test_uncovered(covered, gaps):
     as_times = [(minutes(a), minutes(b)) for a, b in covered]
     assert uncovered(minutes(0), minutes(60), as_times) == [(minutes(a), minutes(b)) for a, b in gaps]
@@ -53,13 +56,16 @@ def test_parse_delivery_accepts_arrays_and_single_objects():
     assert len(parse_delivery(json.dumps(make_event(1)).encode(), max_depth=32)) == 1
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"", "invalid_json"),
-    (b"[1,", "invalid_json"),
-    (b"Infinity", "invalid_json"),
-    (b'"just a string"', "bad_shape"),
-    (b"[[[[[[]]]]]]", "too_deep"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"", "invalid_json"),
+        (b"[1,", "invalid_json"),
+        (b"Infinity", "invalid_json"),
+        (b'"just a string"', "bad_shape"),
+        (b"[[[[[[]]]]]]", "too_deep"),
+    ],
+)
 def test_parse_delivery_rejections(body, reason):
     with pytest.raises(Rejection) as caught:
         parse_delivery(body, max_depth=5)
@@ -67,14 +73,18 @@ def test_parse_delivery_rejections(body, reason):
 
 
 def test_normalize_event_keeps_stable_types():
-    numeric = normalize_event({"eventType": "Ticket_Add", "orgId": int(ORG), "eventTime": 1700000000000,
-                               "payload": {}, "extra": "dropped"})
+    numeric = normalize_event(
+        {"eventType": "Ticket_Add", "orgId": int(ORG), "eventTime": 1700000000000, "payload": {}, "extra": "dropped"}
+    )
     textual = normalize_event({"eventType": "Ticket_Add", "orgId": ORG, "eventTime": "1700000000000", "payload": {}})
     assert numeric == textual and event_key(numeric) == event_key(textual)
-    for bad in [[], {"eventType": "", "orgId": ORG, "eventTime": "1", "payload": {}},
-                {"eventType": "X", "orgId": True, "eventTime": "1", "payload": {}},
-                {"eventType": "X", "orgId": ORG, "eventTime": "1", "payload": []},
-                {"eventType": "X", "orgId": ORG, "eventTime": "1", "payload": {}, "prevState": "x"}]:
+    for bad in [
+        [],
+        {"eventType": "", "orgId": ORG, "eventTime": "1", "payload": {}},
+        {"eventType": "X", "orgId": True, "eventTime": "1", "payload": {}},
+        {"eventType": "X", "orgId": ORG, "eventTime": "1", "payload": []},
+        {"eventType": "X", "orgId": ORG, "eventTime": "1", "payload": {}, "prevState": "x"},
+    ]:
         with pytest.raises(InvalidEvent):
             normalize_event(bad)
 

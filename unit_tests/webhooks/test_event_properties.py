@@ -33,31 +33,57 @@ MAX_DEPTH = 32  # the receiver's default
 DOCUMENTED_REASONS = {"invalid_json", "too_deep", "bad_shape"}
 EVENT_FIELDS = {"eventType", "orgId", "eventTime", "payload", "prevState"}
 EXAMPLES = int(os.environ.get("ZOHO_PROPERTY_EXAMPLES", "150"))
-checked = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+checked = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # ---- strategies ---------------------------------------------------------------------------------------------------
 
-scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20))
-json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), children, max_size=4), max_leaves=25)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=25,
+)
 objects = st.dictionaries(st.text(max_size=8), json_values, max_size=6)
 digits = st.integers(min_value=1, max_value=10**19)
 id_like = digits.map(str) | digits  # Zoho sends strings; numbers are accepted too
 
 valid_events = st.fixed_dictionaries(
-    {"eventType": st.sampled_from(["Ticket_Add", "Ticket_Update", "Ticket_Delete", "Department_Update"])
-     | st.text(min_size=1, max_size=12),
-     "orgId": id_like, "eventTime": id_like | st.just("2024-05-01T10:00:00.000Z"),
-     "payload": st.fixed_dictionaries({"id": digits.map(str)}, optional={"subject": st.text(max_size=30),
-                                                                        "cf": objects}) | objects},
+    {
+        "eventType": st.sampled_from(["Ticket_Add", "Ticket_Update", "Ticket_Delete", "Department_Update"])
+        | st.text(min_size=1, max_size=12),
+        "orgId": id_like,
+        "eventTime": id_like | st.just("2024-05-01T10:00:00.000Z"),
+        "payload": st.fixed_dictionaries(
+            {"id": digits.map(str)}, optional={"subject": st.text(max_size=30), "cf": objects}
+        )
+        | objects,
+    },
     optional={"prevState": objects},
 )
 # Event-shaped objects with every field possibly wrong: the parser must sort them into events and bad_shape.
-event_like = st.fixed_dictionaries({}, optional={
-    "eventType": json_values, "orgId": json_values, "eventTime": json_values, "payload": json_values,
-    "prevState": json_values, "extra": json_values})
+event_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "eventType": json_values,
+        "orgId": json_values,
+        "eventTime": json_values,
+        "payload": json_values,
+        "prevState": json_values,
+        "extra": json_values,
+    },
+)
 
 
 def body_of(value) -> bytes:
@@ -92,6 +118,7 @@ def assert_normalized(event) -> None:
 
 
 # ---- never anything but the documented rejection ------------------------------------------------------------------
+
 
 @checked
 @given(st.binary(max_size=3000))
@@ -157,6 +184,7 @@ def test_nesting_is_refused_exactly_beyond_the_depth_limit(extra, opener):
 
 # ---- valid events round-trip ----------------------------------------------------------------------------------------
 
+
 @checked
 @given(st.lists(valid_events, min_size=1, max_size=4))
 def test_valid_events_round_trip_through_a_delivery(events):
@@ -186,6 +214,7 @@ def test_normalize_event_raises_only_invalid_event(value):
 
 # ---- the dedupe key ------------------------------------------------------------------------------------------------
 
+
 @checked
 @given(valid_events, st.randoms(use_true_random=False))
 def test_the_key_ignores_key_order(event, rng):
@@ -199,8 +228,11 @@ def test_the_key_ignores_number_vs_string_org_and_time(event, org_as_number, tim
         text = str(value)
         return int(text) if number and text.isdigit() else text
 
-    retyped = {**event, "orgId": as_digits(event["orgId"], org_as_number),
-               "eventTime": as_digits(event["eventTime"], time_as_number)}
+    retyped = {
+        **event,
+        "orgId": as_digits(event["orgId"], org_as_number),
+        "eventTime": as_digits(event["eventTime"], time_as_number),
+    }
     assert event_key(normalize_event(retyped)) == event_key(normalize_event(event))
 
 
@@ -236,6 +268,7 @@ def test_any_change_to_what_the_event_says_changes_the_key(event, field):
 
 # ---- the buffer stores a redelivery once ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def property_buffer(tmp_path_factory):
     with open_buffer(f"sqlite:///{tmp_path_factory.mktemp('properties')}/buffer.db") as buffer:
@@ -245,8 +278,13 @@ def property_buffer(tmp_path_factory):
 FRESH_ORGS = itertools.count(1)
 
 
-@settings(max_examples=max(20, EXAMPLES // 5), deadline=None, database=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=max(20, EXAMPLES // 5),
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.lists(valid_events, min_size=1, max_size=4), st.randoms(use_true_random=False), st.booleans())
 def test_the_buffer_stores_a_redelivered_batch_once(property_buffer, events, rng, org_as_number):
     """However the redelivery reorders keys, retypes the org id or regroups events, nothing is stored twice."""

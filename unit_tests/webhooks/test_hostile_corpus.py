@@ -63,16 +63,28 @@ class Target:
         """A token Zoho would sign, with `claims` changed (None removes a claim)."""
         now = int(time.time())
         body = {"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}", "iat": now, "exp": now + 300, **claims}
-        token = jwt.encode({k: v for k, v in body.items() if v is not None}, self.sim.signer.key, algorithm="RS256",
-                           headers={"kid": self.sim.signer.kid})
+        token = jwt.encode(
+            {k: v for k, v in body.items() if v is not None},
+            self.sim.signer.key,
+            algorithm="RS256",
+            headers={"kid": self.sim.signer.kid},
+        )
         self.signed.append(token)
         return token
 
 
 # ---- sending ------------------------------------------------------------------------------------------------------
 
-def send(target: Target, body: Union[bytes, Any], *, jwt_token: Optional[str] = "valid", path: Optional[str] = None,
-         method: str = "POST", headers: Optional[dict] = None) -> Outcome:
+
+def send(
+    target: Target,
+    body: Union[bytes, Any],
+    *,
+    jwt_token: Optional[str] = "valid",
+    path: Optional[str] = None,
+    method: str = "POST",
+    headers: Optional[dict] = None,
+) -> Outcome:
     """One request exactly as given (http.client keeps `..` and escapes in the path as they are)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     sent = {"Content-Type": "application/json", **(headers or {})}
@@ -95,8 +107,13 @@ def send_chunked(target: Target, size: int) -> Outcome:
     conn = http.client.HTTPConnection(target.host, target.port, timeout=30)
     try:
         chunks = (b" " * 65536 for _ in range(size // 65536 + 1))
-        conn.request("POST", target.path, body=chunks, encode_chunked=True,
-                     headers={"Content-Type": "application/json", "X-ZDesk-JWT": target.jwt()})
+        conn.request(
+            "POST",
+            target.path,
+            body=chunks,
+            encode_chunked=True,
+            headers={"Content-Type": "application/json", "X-ZDesk-JWT": target.jwt()},
+        )
         return conn.getresponse().status
     except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
         return "closed"  # the receiver may answer 413 and close before the whole body is sent
@@ -127,13 +144,18 @@ def stalled(target: Target, first_bytes: bytes, *, connections: int = 20) -> Out
 
 def deliver_valid(target: Target, events: Optional[list] = None, jwt_token: Optional[str] = None) -> int:
     """A genuine delivery; returns how many events were newly stored."""
-    response = requests.post(f"http://{target.host}:{target.port}{target.path}", json=events or [target.event()],
-                             headers={"X-ZDesk-JWT": jwt_token or target.jwt()}, timeout=30)
+    response = requests.post(
+        f"http://{target.host}:{target.port}{target.path}",
+        json=events or [target.event()],
+        headers={"X-ZDesk-JWT": jwt_token or target.jwt()},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     return response.json()["stored"]
 
 
 # ---- forged tokens --------------------------------------------------------------------------------------------------
+
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -151,10 +173,14 @@ def zoho_claims() -> dict:
 
 def hs256_with_public_key(t: Target) -> str:
     """The classic key-confusion forgery: HMAC keyed with the RSA public key a lax verifier would use as a secret."""
-    pem = t.sim.signer.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo)
-    return compact({"alg": "HS256", "typ": "JWT", "kid": t.sim.signer.kid}, zoho_claims(),
-                   lambda data: hmac.new(pem, data, hashlib.sha256).digest())
+    pem = t.sim.signer.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return compact(
+        {"alg": "HS256", "typ": "JWT", "kid": t.sim.signer.kid},
+        zoho_claims(),
+        lambda data: hmac.new(pem, data, hashlib.sha256).digest(),
+    )
 
 
 def tampered(t: Target) -> str:
@@ -178,45 +204,90 @@ CASES: list = [
     ("jwt-empty", {401}, lambda t: send(t, [t.event()], jwt_token="")),
     ("jwt-garbage", {401}, lambda t: send(t, [t.event()], jwt_token="not-a-jwt")),
     ("jwt-two-segments", {401}, lambda t: send(t, [t.event()], jwt_token="eyJhbGciOiJSUzI1NiJ9.e30")),
-    ("jwt-signed-by-another-key-with-zohos-kid", {401},
-     lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t))),
-    ("jwt-jku-pointing-elsewhere", {401},
-     lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t, jku="http://127.0.0.1:1/jwks.json"))),
-    ("jwt-unknown-kid", {401}, lambda t: send(t, [t.event()], jwt_token=jwt.encode(
-        zoho_claims(), t.sim.signer.key, algorithm="RS256", headers={"kid": "../../etc/passwd"}))),
-    ("jwt-expired", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iat=int(time.time()) - 900,
-                                                                          exp=int(time.time()) - 600))),
-    ("jwt-not-before-in-the-future", {401},
-     lambda t: send(t, [t.event()], jwt_token=t.jwt(nbf=int(time.time()) + 3600))),
+    (
+        "jwt-signed-by-another-key-with-zohos-kid",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t)),
+    ),
+    (
+        "jwt-jku-pointing-elsewhere",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=signed_by_attacker(t, jku="http://127.0.0.1:1/jwks.json")),
+    ),
+    (
+        "jwt-unknown-kid",
+        {401},
+        lambda t: send(
+            t,
+            [t.event()],
+            jwt_token=jwt.encode(
+                zoho_claims(), t.sim.signer.key, algorithm="RS256", headers={"kid": "../../etc/passwd"}
+            ),
+        ),
+    ),
+    (
+        "jwt-expired",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=t.jwt(iat=int(time.time()) - 900, exp=int(time.time()) - 600)),
+    ),
+    (
+        "jwt-not-before-in-the-future",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=t.jwt(nbf=int(time.time()) + 3600)),
+    ),
     ("jwt-issued-in-the-future", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iat=int(time.time()) + 3600))),
-    ("jwt-alg-none", {401}, lambda t: send(t, [t.event()], jwt_token=compact({"alg": "none"}, zoho_claims(),
-                                                                            lambda _: b""))),
-    ("jwt-alg-None-capitalised", {401}, lambda t: send(t, [t.event()], jwt_token=compact(
-        {"alg": "None", "kid": t.sim.signer.kid}, zoho_claims(), lambda _: b""))),
+    (
+        "jwt-alg-none",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=compact({"alg": "none"}, zoho_claims(), lambda _: b"")),
+    ),
+    (
+        "jwt-alg-None-capitalised",
+        {401},
+        lambda t: send(
+            t, [t.event()], jwt_token=compact({"alg": "None", "kid": t.sim.signer.kid}, zoho_claims(), lambda _: b"")
+        ),
+    ),
     ("jwt-hs256-keyed-with-the-public-key", {401}, lambda t: send(t, [t.event()], jwt_token=hs256_with_public_key(t))),
-    ("jwt-rs512-with-zohos-key", {401}, lambda t: send(t, [t.event()], jwt_token=jwt.encode(
-        zoho_claims(), t.sim.signer.key, algorithm="RS512", headers={"kid": t.sim.signer.kid}))),
+    (
+        "jwt-rs512-with-zohos-key",
+        {401},
+        lambda t: send(
+            t,
+            [t.event()],
+            jwt_token=jwt.encode(zoho_claims(), t.sim.signer.key, algorithm="RS512", headers={"kid": t.sim.signer.kid}),
+        ),
+    ),
     ("jwt-issuer-of-another-org", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iss="orgId:999"))),
     ("jwt-audience-of-another-webhook", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(aud="webhookId:999"))),
     ("jwt-without-issuer", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(iss=None))),
     ("jwt-without-audience", {401}, lambda t: send(t, [t.event()], jwt_token=t.jwt(aud=None))),
     ("jwt-claims-tampered", {401}, lambda t: send(t, [t.event()], jwt_token=tampered(t))),
-    ("jwt-in-authorization-header-instead", {401}, lambda t: send(
-        t, [t.event()], jwt_token=None, headers={"Authorization": f"Bearer {t.jwt()}"})),
+    (
+        "jwt-in-authorization-header-instead",
+        {401},
+        lambda t: send(t, [t.event()], jwt_token=None, headers={"Authorization": f"Bearer {t.jwt()}"}),
+    ),
     # bodies
     ("body-not-json", {400}, lambda t: send(t, b'[{"eventType": "Ticket_Update", ')),
     ("body-invalid-utf8", {400}, lambda t: send(t, b'[{"eventType": "Ticket_Update", "orgId": "\xff\xfe"}]')),
     ("body-nan", {400}, lambda t: send(t, json.dumps([t.event()]).replace('"Open"', "NaN").encode())),
     ("body-huge", {413, "closed"}, lambda t: send(t, [t.event(payload={"id": "1", "blob": "x" * 1_500_000})])),
     ("body-huge-chunked-without-length", {413, "closed"}, lambda t: send_chunked(t, 1_500_000)),
-    ("body-content-length-claims-huge", {413, "closed"}, lambda t: send(
-        t, [t.event()], headers={"Content-Length": str(10**12)})),
+    (
+        "body-content-length-claims-huge",
+        {413, "closed"},
+        lambda t: send(t, [t.event()], headers={"Content-Length": str(10**12)}),
+    ),
     ("body-nested-40-deep", {400}, lambda t: send(t, [t.event(payload={"id": "1", "cf": nested(40)})])),
     ("body-nested-beyond-the-parser", {400}, lambda t: send(t, b"[" * 100_000 + b"]" * 100_000)),
     ("body-empty-array", {400}, lambda t: send(t, [])),
     ("body-top-level-string", {400}, lambda t: send(t, "Ticket_Update")),
-    ("body-event-without-payload", {400}, lambda t: send(
-        t, [t.event(), {"eventType": "Ticket_Update", "orgId": ORG, "eventTime": "1"}])),
+    (
+        "body-event-without-payload",
+        {400},
+        lambda t: send(t, [t.event(), {"eventType": "Ticket_Update", "orgId": ORG, "eventTime": "1"}]),
+    ),
     ("body-event-type-not-a-string", {400}, lambda t: send(t, [t.event(eventType=["Ticket_Update"])])),
     ("body-one-event-of-another-org", {403}, lambda t: send(t, [t.event(), t.event(orgId="999")])),
     # paths
@@ -230,12 +301,18 @@ CASES: list = [
     ("path-token-prefix", {404}, lambda t: send(t, [t.event()], path=t.path[:-1])),
     ("path-token-plus-one-char", {404}, lambda t: send(t, [t.event()], path=t.path + "A")),
     ("path-token-sql-injection", {404}, lambda t: send(t, [t.event()], path="/webhooks/" + quote("' OR '1'='1"))),
-    ("path-20k-token", {400, 404, 414, 431, "closed"},
-     lambda t: send(t, [t.event()], path="/webhooks/" + "a" * 20_000)),
+    (
+        "path-20k-token",
+        {400, 404, 414, 431, "closed"},
+        lambda t: send(t, [t.event()], path="/webhooks/" + "a" * 20_000),
+    ),
     # headers
     ("header-64k-jwt", {400, 401, 431, "closed"}, lambda t: send(t, [t.event()], jwt_token="e" * 65_536)),
-    ("header-two-thousand-headers-and-no-jwt", {400, 401, 431, "closed"}, lambda t: send(
-        t, [t.event()], jwt_token=None, headers={f"X-Filler-{i}": "y" * 20 for i in range(2000)})),
+    (
+        "header-two-thousand-headers-and-no-jwt",
+        {400, 401, 431, "closed"},
+        lambda t: send(t, [t.event()], jwt_token=None, headers={f"X-Filler-{i}": "y" * 20 for i in range(2000)}),
+    ),
     # methods
     ("method-put", {405}, lambda t: send(t, [t.event()], method="PUT")),
     ("method-delete", {405}, lambda t: send(t, b"", method="DELETE")),
@@ -243,11 +320,22 @@ CASES: list = [
     ("method-post-to-healthz", {405}, lambda t: send(t, [t.event()], path="/healthz")),
     ("method-post-to-metrics", {405}, lambda t: send(t, [t.event()], path="/metrics")),
     # stalled connections
-    ("slowloris-body-never-completes", REFUSED_STALL, lambda t: stalled(
-        t, (f"POST {t.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-ZDesk-JWT: {t.jwt()}\r\n"
-            "Content-Length: 5000\r\n\r\n[{\"eventType\"").encode())),
-    ("slowloris-headers-never-complete", REFUSED_STALL, lambda t: stalled(
-        t, f"POST {t.path} HTTP/1.1\r\nHost: x\r\nX-ZDesk-JWT: ".encode())),
+    (
+        "slowloris-body-never-completes",
+        REFUSED_STALL,
+        lambda t: stalled(
+            t,
+            (
+                f"POST {t.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-ZDesk-JWT: {t.jwt()}\r\n"
+                'Content-Length: 5000\r\n\r\n[{"eventType"'
+            ).encode(),
+        ),
+    ),
+    (
+        "slowloris-headers-never-complete",
+        REFUSED_STALL,
+        lambda t: stalled(t, f"POST {t.path} HTTP/1.1\r\nHost: x\r\nX-ZDesk-JWT: ".encode()),
+    ),
 ]
 
 
@@ -260,10 +348,12 @@ def nested(depth: int) -> dict:
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def zoho():
-    with ZohoDeskSimulator(seed=11, tickets=1, departments=1, products=1, contracts=1, contacts=1, accounts=1,
-                           agents=1) as sim:
+    with ZohoDeskSimulator(
+        seed=11, tickets=1, departments=1, products=1, contracts=1, contacts=1, accounts=1, agents=1
+    ) as sim:
         yield sim
 
 
@@ -276,8 +366,9 @@ def served(tmp_path_factory, zoho):
     buffer = open_buffer(url)
     parts = urlsplit(receiver.base_url)
     counter = iter(range(10_000_000, 20_000_000))
-    target = Target(parts.hostname, parts.port, token, zoho,
-                    rsa.generate_private_key(public_exponent=65537, key_size=2048), counter)
+    target = Target(
+        parts.hostname, parts.port, token, zoho, rsa.generate_private_key(public_exponent=65537, key_size=2048), counter
+    )
     yield target, buffer, receiver
     receiver.kill()
     buffer.close()
@@ -290,6 +381,7 @@ def buffer_contents(buffer) -> tuple:
 
 
 # ---- tests --------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case, acceptable, attack", CASES, ids=[c[0] for c in CASES])
 def test_a_hostile_request_is_refused_stores_nothing_and_the_receiver_keeps_serving(served, case, acceptable, attack):
@@ -311,9 +403,21 @@ def test_a_hostile_request_is_refused_stores_nothing_and_the_receiver_keeps_serv
 REPLAYS = [
     ("replay-same-body-same-jwt", lambda t, events, token: (events, token)),
     ("replay-same-body-fresh-jwt", lambda t, events, token: (events, t.jwt())),
-    ("replay-keys-reordered-ids-as-numbers", lambda t, events, token: (
-        [{"payload": e["payload"], "eventTime": int(e["eventTime"]), "orgId": int(e["orgId"]),
-          "eventType": e["eventType"]} for e in events], t.jwt())),
+    (
+        "replay-keys-reordered-ids-as-numbers",
+        lambda t, events, token: (
+            [
+                {
+                    "payload": e["payload"],
+                    "eventTime": int(e["eventTime"]),
+                    "orgId": int(e["orgId"]),
+                    "eventType": e["eventType"],
+                }
+                for e in events
+            ],
+            t.jwt(),
+        ),
+    ),
     ("replay-as-single-object-instead-of-array", lambda t, events, token: (events[0], t.jwt())),
 ]
 
@@ -326,8 +430,9 @@ def test_a_replayed_delivery_is_acknowledged_and_stored_once(served, case, repla
     assert deliver_valid(target, events, token) == 1
 
     body, replay_token = replay(target, events, token)
-    response = requests.post(f"http://{target.host}:{target.port}{target.path}", json=body,
-                             headers={"X-ZDesk-JWT": replay_token}, timeout=30)
+    response = requests.post(
+        f"http://{target.host}:{target.port}{target.path}", json=body, headers={"X-ZDesk-JWT": replay_token}, timeout=30
+    )
 
     assert response.status_code == 200 and response.json() == {"stored": 0, "duplicates": 1}, response.text
     after, _ = buffer_contents(buffer)

@@ -55,23 +55,34 @@ def test_any_webhook_audience_until_the_webhook_id_is_known(verifier, signer):
     verifier.verify(signer.token(aud=["x", f"webhookId:{WEBHOOK}"]), org_id=ORG, webhook_id=WEBHOOK)
 
 
-@pytest.mark.parametrize("make_token, error", [
-    (lambda s: None, jv.MissingJwt),
-    (lambda s: "", jv.MissingJwt),
-    (lambda s: "not.a.jwt", jv.MalformedJwt),
-    (lambda s: s.token(org="other"), jv.WrongIssuer),
-    (lambda s: s.token(iss=None), jv.MissingClaim),
-    (lambda s: s.token(aud=None), jv.MissingClaim),
-    (lambda s: s.token(expires_in=-120), jv.ExpiredJwt),
-    (lambda s: s.token(issued_offset=600), jv.PrematureJwt),
-    (lambda s: s.token(kid="unknown-kid"), jv.UnknownSigningKey),
-    (lambda s: s.token()[:-6] + "AAAAAA", jv.BadSignature),
-    (lambda s: jwt.encode({"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"},
-                          "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256",
-                          headers={"kid": s.kid}), jv.UnsupportedAlgorithm),
-    (lambda s: jwt.encode({"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"}, None, algorithm="none"),
-     jv.UnsupportedAlgorithm),
-])
+@pytest.mark.parametrize(
+    "make_token, error",
+    [
+        (lambda s: None, jv.MissingJwt),
+        (lambda s: "", jv.MissingJwt),
+        (lambda s: "not.a.jwt", jv.MalformedJwt),
+        (lambda s: s.token(org="other"), jv.WrongIssuer),
+        (lambda s: s.token(iss=None), jv.MissingClaim),
+        (lambda s: s.token(aud=None), jv.MissingClaim),
+        (lambda s: s.token(expires_in=-120), jv.ExpiredJwt),
+        (lambda s: s.token(issued_offset=600), jv.PrematureJwt),
+        (lambda s: s.token(kid="unknown-kid"), jv.UnknownSigningKey),
+        (lambda s: s.token()[:-6] + "AAAAAA", jv.BadSignature),
+        (
+            lambda s: jwt.encode(
+                {"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"},
+                "a-shared-secret-that-is-long-enough-for-hs256",
+                algorithm="HS256",
+                headers={"kid": s.kid},
+            ),
+            jv.UnsupportedAlgorithm,
+        ),
+        (
+            lambda s: jwt.encode({"iss": f"orgId:{ORG}", "aud": f"webhookId:{WEBHOOK}"}, None, algorithm="none"),
+            jv.UnsupportedAlgorithm,
+        ),
+    ],
+)
 def test_rejections_are_typed(verifier, signer, make_token, error):
     with pytest.raises(error) as caught:
         verifier.verify(make_token(signer), org_id=ORG, webhook_id=WEBHOOK)
@@ -145,8 +156,11 @@ def test_a_key_set_without_rsa_keys_is_an_outage_and_other_keys_are_never_used(v
     from cryptography.hazmat.primitives.asymmetric import ec
     from jwt.algorithms import ECAlgorithm
 
-    ec_jwk = {**ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key(), as_dict=True),
-              "kid": "ec-1", "use": "sig"}
+    ec_jwk = {
+        **ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key(), as_dict=True),
+        "kid": "ec-1",
+        "use": "sig",
+    }
     rsa_keys, jwks.keys = jwks.keys, [ec_jwk]
     with pytest.raises(jv.JwksUnavailable):
         verifier.verify(signer.token(), org_id=ORG, webhook_id=WEBHOOK)

@@ -66,8 +66,11 @@ def test_single_object_and_duplicates(sqlite_buffer, jwks, signer):
     again = post(client, path, [make_event(1)], signer.token())
     assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 1}
     assert sqlite_buffer.head_position(ORG) == 1
-    assert (counter(client, "events_received_total"), counter(client, "events_stored_total"),
-            counter(client, "events_duplicate_total")) == (2, 1, 1)
+    assert (
+        counter(client, "events_received_total"),
+        counter(client, "events_stored_total"),
+        counter(client, "events_duplicate_total"),
+    ) == (2, 1, 1)
 
 
 def test_validation_get(sqlite_buffer, jwks):
@@ -108,29 +111,49 @@ class Chunks:
 
 REJECTIONS = [
     # (case, status, reason, make the request)
-    ("unknown token", 404, "unknown_token",
-     lambda c, p, s: post(c, "/webhooks/wrong-token", [make_event(1)], s.token())),
+    (
+        "unknown token",
+        404,
+        "unknown_token",
+        lambda c, p, s: post(c, "/webhooks/wrong-token", [make_event(1)], s.token()),
+    ),
     ("missing JWT", 401, "missing_jwt", lambda c, p, s: post(c, p, [make_event(1)], None)),
     ("garbage JWT", 401, "malformed_jwt", lambda c, p, s: post(c, p, [make_event(1)], "abc")),
     ("expired JWT", 401, "expired_jwt", lambda c, p, s: post(c, p, [make_event(1)], s.token(expires_in=-300))),
     ("JWT of another org", 401, "wrong_issuer", lambda c, p, s: post(c, p, [make_event(1)], s.token(org="9"))),
-    ("JWT of another webhook", 401, "wrong_audience",
-     lambda c, p, s: post(c, p, [make_event(1)], s.token(webhook="9"))),
-    ("event of another org", 403, "wrong_org",
-     lambda c, p, s: post(c, p, [make_event(1), make_event(2, org="9")], s.token())),
+    (
+        "JWT of another webhook",
+        401,
+        "wrong_audience",
+        lambda c, p, s: post(c, p, [make_event(1)], s.token(webhook="9")),
+    ),
+    (
+        "event of another org",
+        403,
+        "wrong_org",
+        lambda c, p, s: post(c, p, [make_event(1), make_event(2, org="9")], s.token()),
+    ),
     ("not JSON", 400, "invalid_json", lambda c, p, s: post(c, p, b"{not json", s.token())),
     ("not UTF-8", 400, "invalid_json", lambda c, p, s: post(c, p, b'["\xff\xfe"]', s.token())),
     ("NaN", 400, "invalid_json", lambda c, p, s: post(c, p, b'[{"x": NaN}]', s.token())),
-    ("overflowing number", 400, "invalid_json",
-     lambda c, p, s: post(c, p, json.dumps([make_event(1)]).replace('"Open"', "1e999"), s.token())),
+    (
+        "overflowing number",
+        400,
+        "invalid_json",
+        lambda c, p, s: post(c, p, json.dumps([make_event(1)]).replace('"Open"', "1e999"), s.token()),
+    ),
     ("too large", 413, "too_large", lambda c, p, s: post(c, p, [make_event(i) for i in range(40)], s.token())),
     ("too large, no Content-Length", 413, "too_large", lambda c, p, s: post(c, p, Chunks(LIMIT + 1000), s.token())),
     ("nested too deep", 400, "too_deep", lambda c, p, s: post(c, p, deep_event(31), s.token())),
     ("nested beyond the parser", 400, "too_deep", lambda c, p, s: post(c, p, b"[" * 1900 + b"]" * 1900, s.token())),
     ("empty array", 400, "bad_shape", lambda c, p, s: post(c, p, [], s.token())),
     ("array of numbers", 400, "bad_shape", lambda c, p, s: post(c, p, [1, 2], s.token())),
-    ("no payload", 400, "bad_shape",
-     lambda c, p, s: post(c, p, [make_event(1), {"eventType": "X", "orgId": ORG, "eventTime": "1"}], s.token())),
+    (
+        "no payload",
+        400,
+        "bad_shape",
+        lambda c, p, s: post(c, p, [make_event(1), {"eventType": "X", "orgId": ORG, "eventTime": "1"}], s.token()),
+    ),
 ]
 
 
@@ -168,7 +191,9 @@ def test_jwks_outage_is_our_fault_503(sqlite_buffer, jwks, signer):
     assert reason == "jwks_unavailable", "Zoho may not resend it: the next sync must heal"
 
 
-def test_a_refusal_the_buffer_cannot_take_yet_is_recorded_at_the_next_heartbeat(sqlite_buffer, jwks, signer, monkeypatch):
+def test_a_refusal_the_buffer_cannot_take_yet_is_recorded_at_the_next_heartbeat(
+    sqlite_buffer, jwks, signer, monkeypatch
+):
     jwks.fail = True
     client, path, _ = start(sqlite_buffer, jwks)
     record_refusal = sqlite_buffer.record_refusal
@@ -220,7 +245,8 @@ def test_a_delivery_refused_while_the_database_is_down_is_recorded_once_it_is_ba
 
 
 def test_past_the_cap_unknown_tokens_refused_while_the_database_is_down_count_for_every_endpoint(
-        sqlite_buffer, jwks, signer, monkeypatch):
+    sqlite_buffer, jwks, signer, monkeypatch
+):
     """Anyone can send unknown tokens, so past a cap they are not kept apart: a heal too many, never a loss."""
     from zoho_desk_webhooks import refusals
 
@@ -272,8 +298,11 @@ def scrape(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
 
 
 def read_only_sqlite(monkeypatch):
@@ -281,7 +310,9 @@ def read_only_sqlite(monkeypatch):
     import sqlite3
 
     connect = sqlite3.connect
-    monkeypatch.setattr(sqlite3, "connect", lambda path, **options: connect(f"file:{path}?mode=ro", uri=True, **options))
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda path, **options: connect(f"file:{path}?mode=ro", uri=True, **options)
+    )
 
 
 def test_health_is_unavailable_while_the_buffer_can_be_read_but_not_written(tmp_path, monkeypatch):
@@ -306,8 +337,13 @@ def test_health_follows_the_heartbeat_writes(sqlite_buffer, monkeypatch):
         monkeypatch.setattr(sqlite_buffer, "record_heartbeat", record_heartbeat)
         wait_until(lambda: client.get("/healthz").status_code == 200)
         assert client.get("/healthz").json() | {"receiver_id": "-", "started_at": "-", "last_heartbeat": "-"} == {
-            "status": "ok", "buffer_reachable": True, "buffer_writable": True,
-            "receiver_id": "-", "started_at": "-", "last_heartbeat": "-"}
+            "status": "ok",
+            "buffer_reachable": True,
+            "buffer_writable": True,
+            "receiver_id": "-",
+            "started_at": "-",
+            "last_heartbeat": "-",
+        }
 
 
 def test_without_a_heartbeat_health_is_reachability_only(sqlite_buffer):
@@ -351,8 +387,10 @@ def test_buffer_gauges_show_each_orgs_head_held_events_and_newest_receive_time(b
     assert samples[("zoho_desk_webhook_buffer_head_position", (("org_id", "other-org"),))] == 1
     buffer.prune(ORG, before_position=3)  # retention: positions 1 and 2 go
     samples = scrape(client)
-    assert (samples[("zoho_desk_webhook_buffer_head_position", org)],
-            samples[("zoho_desk_webhook_buffer_events", org)]) == (3, 1)
+    assert (
+        samples[("zoho_desk_webhook_buffer_head_position", org)],
+        samples[("zoho_desk_webhook_buffer_events", org)],
+    ) == (3, 1)
     buffer.prune(ORG, before_position=4)
     assert ("zoho_desk_webhook_buffer_last_event_received_timestamp_seconds", org) not in scrape(client)
 
@@ -370,7 +408,9 @@ def test_metrics_answer_without_the_buffer_gauges_while_the_buffer_is_down(tmp_p
 def test_heartbeat_age_counts_from_the_last_heartbeat_that_was_written(sqlite_buffer, jwks, monkeypatch):
     age = ("zoho_desk_webhook_heartbeat_age_seconds", ())
     entered = time.monotonic()
-    with TestClient(create_app(sqlite_buffer, heartbeat_seconds=60)) as client:  # the first heartbeat is written on start
+    with TestClient(
+        create_app(sqlite_buffer, heartbeat_seconds=60)
+    ) as client:  # the first heartbeat is written on start
         written = time.monotonic()
         assert 0 <= scrape(client)[age] <= time.monotonic() - entered
         receiver = client.app.state.receiver

@@ -5,8 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from zoho_desk_webhooks import BufferUnavailable, InvalidBufferUrl, open_buffer
-from zoho_desk_webhooks import postgres_buffer
+from zoho_desk_webhooks import BufferUnavailable, InvalidBufferUrl, open_buffer, postgres_buffer
 from zoho_desk_webhooks.redaction import redact_url
 
 SECRET = "s3cret-value"
@@ -21,28 +20,40 @@ def shown(error: BaseException | None) -> str:
     return "\n".join(messages)
 
 
-@pytest.mark.parametrize("url, secret, visible", [
-    ("postgresql://alice:s3cret-value@db.example:5433/events", SECRET, ["alice", "db.example", "5433", "/events"]),
-    ("postgres://alice:s3cret%2Fvalue@db.example/events", "s3cret", ["alice", "db.example", "/events"]),
-    ("postgresql://alice@db.example/events?password=s3cret-value", SECRET, ["alice", "db.example", "/events"]),
-    ("postgresql://alice@db.example/events?sslmode=require&PASSWORD=s3cret-value", SECRET,
-     ["alice", "db.example", "/events", "sslmode=require"]),
-    ("postgresql://alice@db.example/events?Password=s3cret-value&connect_timeout=3", SECRET,
-     ["db.example", "connect_timeout=3"]),
-    ("postgresql://alice@db.example/events?pass%77ord=s3cret-value", SECRET, ["db.example"]),  # libpq decodes names
-    ("postgresql://alice@db.example/events?sslpassword=s3cret-value", SECRET, ["db.example"]),
-    ("host=db.example port=5433 user=alice password=s3cret-value dbname=events", SECRET,
-     ["host=db.example", "port=5433", "user=alice", "dbname=events"]),
-    ("host=db.example password = 's3cret value' dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
-    ("host=db.example password='it\\'s s3cret' dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
-    ("host=db.example PASSWORD=s3cret\\ value dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
-    # Raw special characters that should have been percent-encoded: no piece of the password shows.
-    ("postgresql://alice:s3cret@value@db.example/events", "value", ["alice", "db.example", "/events"]),
-    ("postgresql://alice:s3cret/value@db.example/events", "value", ["alice", "db.example", "/events"]),
-    ("postgresql://alice:s3cret?value@db.example/events", "value", ["alice", "db.example", "/events"]),
-    ("postgresql://alice@db.example/events?password=s3cret@value", "value", ["alice", "db.example"]),
-    ("alice:s3cret-value@db.example/events", SECRET, ["alice", "db.example"]),  # scheme forgotten
-])
+@pytest.mark.parametrize(
+    "url, secret, visible",
+    [
+        ("postgresql://alice:s3cret-value@db.example:5433/events", SECRET, ["alice", "db.example", "5433", "/events"]),
+        ("postgres://alice:s3cret%2Fvalue@db.example/events", "s3cret", ["alice", "db.example", "/events"]),
+        ("postgresql://alice@db.example/events?password=s3cret-value", SECRET, ["alice", "db.example", "/events"]),
+        (
+            "postgresql://alice@db.example/events?sslmode=require&PASSWORD=s3cret-value",
+            SECRET,
+            ["alice", "db.example", "/events", "sslmode=require"],
+        ),
+        (
+            "postgresql://alice@db.example/events?Password=s3cret-value&connect_timeout=3",
+            SECRET,
+            ["db.example", "connect_timeout=3"],
+        ),
+        ("postgresql://alice@db.example/events?pass%77ord=s3cret-value", SECRET, ["db.example"]),  # libpq decodes names
+        ("postgresql://alice@db.example/events?sslpassword=s3cret-value", SECRET, ["db.example"]),
+        (
+            "host=db.example port=5433 user=alice password=s3cret-value dbname=events",
+            SECRET,
+            ["host=db.example", "port=5433", "user=alice", "dbname=events"],
+        ),
+        ("host=db.example password = 's3cret value' dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
+        ("host=db.example password='it\\'s s3cret' dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
+        ("host=db.example PASSWORD=s3cret\\ value dbname=events", "s3cret", ["host=db.example", "dbname=events"]),
+        # Raw special characters that should have been percent-encoded: no piece of the password shows.
+        ("postgresql://alice:s3cret@value@db.example/events", "value", ["alice", "db.example", "/events"]),
+        ("postgresql://alice:s3cret/value@db.example/events", "value", ["alice", "db.example", "/events"]),
+        ("postgresql://alice:s3cret?value@db.example/events", "value", ["alice", "db.example", "/events"]),
+        ("postgresql://alice@db.example/events?password=s3cret@value", "value", ["alice", "db.example"]),
+        ("alice:s3cret-value@db.example/events", SECRET, ["alice", "db.example"]),  # scheme forgotten
+    ],
+)
 def test_every_form_of_password_is_hidden_and_the_rest_kept(url, secret, visible):
     redacted = redact_url(url)
     assert secret not in redacted
@@ -51,14 +62,17 @@ def test_every_form_of_password_is_hidden_and_the_rest_kept(url, secret, visible
         assert part in redacted
 
 
-@pytest.mark.parametrize("text", [
-    "host=db.example password='s3cret-value",  # unterminated quote
-    "password=s3cret-value host",  # a keyword without a value
-    "host=db.example password=s3cret-value\\",  # dangling escape
-    "postgresql://alice:s3cret-value@[::1/events",  # unclosed IPv6 bracket
-    "postgresql://alice:s3cret-value%zz@db.example/events",  # bad percent-encoding
-    "postgresql://alice:s3cret-value&password=x@db.example/events",  # we and libpq would differ
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "host=db.example password='s3cret-value",  # unterminated quote
+        "password=s3cret-value host",  # a keyword without a value
+        "host=db.example password=s3cret-value\\",  # dangling escape
+        "postgresql://alice:s3cret-value@[::1/events",  # unclosed IPv6 bracket
+        "postgresql://alice:s3cret-value%zz@db.example/events",  # bad percent-encoding
+        "postgresql://alice:s3cret-value&password=x@db.example/events",  # we and libpq would differ
+    ],
+)
 def test_malformed_urls_never_raise_nor_echo_the_password(text):
     redacted = redact_url(text)
     assert isinstance(redacted, str) and "s3cret" not in redacted
@@ -76,10 +90,13 @@ def test_unparsable_postgres_url_error_hides_the_password():
     assert "percent-encoded" in str(caught.value) and "127.0.0.1" in str(caught.value)
 
 
-@pytest.mark.parametrize("url, piece", [
-    ("postgresql://u:P@ssw0rd@127.0.0.1:1/db", "ssw0rd"),  # libpq: host "ssw0rd@127.0.0.1"
-    ("postgresql://u:k3y/w0rd@127.0.0.1:1/db", "k3y"),  # libpq: host "u", port "k3y"
-])
+@pytest.mark.parametrize(
+    "url, piece",
+    [
+        ("postgresql://u:P@ssw0rd@127.0.0.1:1/db", "ssw0rd"),  # libpq: host "ssw0rd@127.0.0.1"
+        ("postgresql://u:k3y/w0rd@127.0.0.1:1/db", "k3y"),  # libpq: host "u", port "k3y"
+    ],
+)
 def test_password_with_raw_at_or_slash_is_refused_before_libpq_takes_a_piece_for_host_or_port(url, piece):
     with pytest.raises(InvalidBufferUrl) as caught:
         open_buffer(url)
@@ -100,11 +117,14 @@ def test_keyword_conninfo_is_refused_without_its_password():
     assert SECRET not in shown(caught.value)
 
 
-@pytest.mark.parametrize("url, echoed", [
-    (f"postgresql://u:{SECRET}@127.0.0.1:1/db", SECRET),
-    ("postgresql://u:s3cret%2Fvalue@127.0.0.1:1/db", "s3cret/value"),  # libpq's decoded form
-    ("postgresql://u:s3cret%2Fvalue@127.0.0.1:1/db", "s3cret%2Fvalue"),  # the form written in the URL
-])
+@pytest.mark.parametrize(
+    "url, echoed",
+    [
+        (f"postgresql://u:{SECRET}@127.0.0.1:1/db", SECRET),
+        ("postgresql://u:s3cret%2Fvalue@127.0.0.1:1/db", "s3cret/value"),  # libpq's decoded form
+        ("postgresql://u:s3cret%2Fvalue@127.0.0.1:1/db", "s3cret%2Fvalue"),  # the form written in the URL
+    ],
+)
 def test_connect_errors_are_scrubbed_of_the_password(monkeypatch, url, echoed):
     monkeypatch.setattr(psycopg.Connection, "connect", classmethod(echoing_connect(echoed)))
     with pytest.raises(BufferUnavailable) as caught:
@@ -129,8 +149,10 @@ def test_the_pools_reconnect_errors_are_logged_without_the_password(postgres_ser
     try:
         buffer.ping()
         with psycopg.connect(postgres_server.url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                          " WHERE application_name = 'zoho-desk-webhooks' AND pid <> pg_backend_pid()")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'zoho-desk-webhooks' AND pid <> pg_backend_pid()"
+            )
         monkeypatch.setattr(psycopg.Connection, "connect", classmethod(echoing_connect(SECRET)))
         with pytest.raises(BufferUnavailable) as caught:
             buffer.ping()

@@ -12,9 +12,8 @@ import requests
 import yaml
 
 from integration_tests.simulator import ZohoDeskSimulator
+from source_zoho_desk.webhook_registration import main, subscriptions_of
 from zoho_desk_webhooks import open_buffer
-from source_zoho_desk.webhook_registration import main
-from source_zoho_desk.webhook_registration import subscriptions_of
 
 from .served import REPO_ROOT, ServedReceiver
 
@@ -77,14 +76,29 @@ def secrets_of(config):
 def test_register_list_delete(sim, capsys, config_path, buffer_url, endpoint, receiver):
     endpoint_id, token = endpoint
     url = f"{receiver.base_url}/webhooks/{token}"
-    code, out, err = run(capsys, "register", "--config", config_path, "--url", url,
-                         "--buffer-url", buffer_url, "--endpoint-id", endpoint_id)
+    code, out, err = run(
+        capsys,
+        "register",
+        "--config",
+        config_path,
+        "--url",
+        url,
+        "--buffer-url",
+        buffer_url,
+        "--endpoint-id",
+        endpoint_id,
+    )
     assert code == 0, err
     webhook_id = out.strip()
     hook = sim.store["webhooks"][webhook_id]
     assert hook["url"] == url and hook["isEnabled"] is True
-    assert hook["subscriptions"] == {"Ticket_Add": None, "Ticket_Update": {"includePrevState": True},
-                                     "Ticket_Delete": None, "Department_Add": None, "Department_Update": None}
+    assert hook["subscriptions"] == {
+        "Ticket_Add": None,
+        "Ticket_Update": {"includePrevState": True},
+        "Ticket_Delete": None,
+        "Department_Add": None,
+        "Department_Update": None,
+    }
     assert [(v.method, v.status) for v in sim.hub.validations if v.url == url] == [("GET", 200)]
     with open_buffer(buffer_url) as buffer:
         assert buffer.list_endpoints()[0].webhook_id == webhook_id
@@ -95,8 +109,12 @@ def test_register_list_delete(sim, capsys, config_path, buffer_url, endpoint, re
     sim.create_department(name="Registered dept")
     assert sim.wait_for_deliveries()
     foreign = sim.signer.sign(sim.org_id, "999", 300)
-    refused = requests.post(url, json=[{"eventType": "Ticket_Add", "orgId": sim.org_id, "eventTime": "1",
-                                        "payload": {"id": "1"}}], headers={"X-ZDesk-JWT": foreign}, timeout=5)
+    refused = requests.post(
+        url,
+        json=[{"eventType": "Ticket_Add", "orgId": sim.org_id, "eventTime": "1", "payload": {"id": "1"}}],
+        headers={"X-ZDesk-JWT": foreign},
+        timeout=5,
+    )
     assert refused.status_code == 401
     with open_buffer(buffer_url) as buffer:
         stored = buffer.read(sim.org_id, 0)
@@ -120,8 +138,18 @@ def test_register_list_delete(sim, capsys, config_path, buffer_url, endpoint, re
 
 def test_register_selected_streams_without_an_endpoint(sim, capsys, config_path, endpoint, receiver):
     _, token = endpoint
-    code, out, err = run(capsys, "register", "--config", config_path, "--url",
-                         f"{receiver.base_url}/webhooks/{token}", "--streams", "departments", "--name", "depts")
+    code, out, err = run(
+        capsys,
+        "register",
+        "--config",
+        config_path,
+        "--url",
+        f"{receiver.base_url}/webhooks/{token}",
+        "--streams",
+        "departments",
+        "--name",
+        "depts",
+    )
     assert code == 0, err
     hook = sim.store["webhooks"][out.strip()]
     assert hook["name"] == "depts" and set(hook["subscriptions"]) == {"Department_Add", "Department_Update"}
@@ -185,13 +213,22 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("case, make_config, argv, message", ERRORS, ids=[e[0] for e in ERRORS])
-def test_register_mistakes_give_one_line_and_exit_2(sim, capsys, tmp_path, monkeypatch, buffer_url, endpoint,
-                                                    receiver, case, make_config, argv, message):
+def test_register_mistakes_give_one_line_and_exit_2(
+    sim, capsys, tmp_path, monkeypatch, buffer_url, endpoint, receiver, case, make_config, argv, message
+):
     monkeypatch.delenv("ZOHO_DESK_WEBHOOK_BUFFER_URL", raising=False)
     endpoint_id, token = endpoint
     path = make_config(sim, tmp_path) if make_config else write_config(tmp_path, sim.config())
-    filled = [a.format(url=f"{receiver.base_url}/webhooks/{token}", base=receiver.base_url, token=token,
-                       endpoint=endpoint_id, buffer=buffer_url) for a in argv]
+    filled = [
+        a.format(
+            url=f"{receiver.base_url}/webhooks/{token}",
+            base=receiver.base_url,
+            token=token,
+            endpoint=endpoint_id,
+            buffer=buffer_url,
+        )
+        for a in argv
+    ]
     code, out, err = run(capsys, "register", "--config", path, *filled)
     assert code == 2, out + err
     assert message in err
@@ -204,9 +241,11 @@ def test_register_mistakes_give_one_line_and_exit_2(sim, capsys, tmp_path, monke
 
 def test_other_commands_report_zoho_problems_in_one_line(sim, capsys, tmp_path):
     assert run(capsys, "list", "--config", missing_scope(sim, tmp_path))[1:] == (
-        "", "zoho-desk-webhooks: error: the config's OAuth token may not list webhooks (SCOPE_MISMATCH): generate a "
-            "new grant code or refresh token that also has Desk.webhooks.READ (or Desk.settings.READ) and put it in "
-            "the config\n")
+        "",
+        "zoho-desk-webhooks: error: the config's OAuth token may not list webhooks (SCOPE_MISMATCH): generate a "
+        "new grant code or refresh token that also has Desk.webhooks.READ (or Desk.settings.READ) and put it in "
+        "the config\n",
+    )
     code, _, err = run(capsys, "delete", "--config", write_config(tmp_path, sim.config()), "../tickets")
     assert code == 2 and "not a Zoho webhook id" in err
     code, _, err = run(capsys, "list", "--config", str(tmp_path / "nowhere.json"))
@@ -216,11 +255,26 @@ def test_other_commands_report_zoho_problems_in_one_line(sim, capsys, tmp_path):
 def test_errors_are_one_line_when_run_as_a_module(tmp_path):
     """`python -m ...cli` loads cli.py as __main__: registration's errors must still be caught there."""
     result = subprocess.run(
-        [sys.executable, "-m", "source_zoho_desk.webhook_registration", "register", "--config", str(tmp_path / "none.json"),
-         "--url", "https://example.com/webhooks/abc"],
-        cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "source_zoho_desk.webhook_registration",
+            "register",
+            "--config",
+            str(tmp_path / "none.json"),
+            "--url",
+            "https://example.com/webhooks/abc",
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.startswith("zoho-desk-webhooks: error: cannot read --config") and "Traceback" not in result.stderr
+    assert (
+        result.stderr.startswith("zoho-desk-webhooks: error: cannot read --config") and "Traceback" not in result.stderr
+    )
 
 
 def test_subscriptions_are_the_events_of_the_manifest_incremental_streams():
@@ -228,5 +282,7 @@ def test_subscriptions_are_the_events_of_the_manifest_incremental_streams():
     streams = {name: s for name, s in manifest["definitions"]["incremental_streams"].items() if s.get("events")}
     assert subscriptions_of(list(streams)) == {
         event: ({"includePrevState": True} if event == "Ticket_Update" else None)
-        for stream in streams.values() for event in stream["events"]}
+        for stream in streams.values()
+        for event in stream["events"]
+    }
     assert subscriptions_of(["departments"]) == {"Department_Add": None, "Department_Update": None}

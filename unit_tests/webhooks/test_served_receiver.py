@@ -111,8 +111,9 @@ def test_serves_https_with_the_given_certificate(tmp_path):
     try:
         assert receiver.base_url.startswith("https://")
         with requests.Session() as session:
-            response = session.get(f"{receiver.base_url.replace('127.0.0.1', 'localhost')}/healthz",
-                                   verify=str(cert), timeout=5)
+            response = session.get(
+                f"{receiver.base_url.replace('127.0.0.1', 'localhost')}/healthz", verify=str(cert), timeout=5
+            )
         assert response.status_code == 200
     finally:
         # kill, not stop: an idle TLS client keeps a graceful shutdown waiting (bounded at 5 s)
@@ -135,16 +136,23 @@ def _self_signed(directory):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -154,9 +162,14 @@ def test_require_jwt_exp_option(tmp_path, jwks, signer):
         _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
     lenient, strict = ServedReceiver(url), ServedReceiver(url, "--require-jwt-exp")
     try:
+
         def post(receiver, n, jwt_token):
-            return requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(n)],
-                                 headers={"X-ZDesk-JWT": jwt_token}, timeout=5).status_code
+            return requests.post(
+                f"{receiver.base_url}/webhooks/{token}",
+                json=[make_event(n)],
+                headers={"X-ZDesk-JWT": jwt_token},
+                timeout=5,
+            ).status_code
 
         assert post(lenient, 1, signer.token(exp=None)) == 200
         assert post(strict, 2, signer.token(exp=None)) == 401
@@ -180,8 +193,10 @@ def raw_connection(receiver):
 
 
 def partial_delivery(token, jwt_token, declared=1000, sent=b'[{"eventType"'):
-    return (f"POST /webhooks/{token} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"X-ZDesk-JWT: {jwt_token}\r\nContent-Length: {declared}\r\n\r\n").encode() + sent
+    return (
+        f"POST /webhooks/{token} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"X-ZDesk-JWT: {jwt_token}\r\nContent-Length: {declared}\r\n\r\n"
+    ).encode() + sent
 
 
 def test_a_client_that_disconnects_mid_body_leaves_one_log_line(tmp_path, jwks, signer):
@@ -194,8 +209,15 @@ def test_a_client_that_disconnects_mid_body_leaves_one_log_line(tmp_path, jwks, 
             sock.sendall(partial_delivery(token, signer.token()))
         wait_until(lambda: "client_disconnected" in receiver.log or "Exception in ASGI" in receiver.log)
         # a delivery after it is handled (and logged) in order, so the log is complete for the one before
-        assert requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
-                             headers={"X-ZDesk-JWT": signer.token()}, timeout=30).status_code == 200
+        assert (
+            requests.post(
+                f"{receiver.base_url}/webhooks/{token}",
+                json=[make_event(1)],
+                headers={"X-ZDesk-JWT": signer.token()},
+                timeout=30,
+            ).status_code
+            == 200
+        )
     finally:
         log = receiver.stop()
     assert "Traceback" not in log and "Exception in ASGI" not in log, log
@@ -244,8 +266,12 @@ def test_slow_clients_are_cut_off_while_deliveries_and_health_go_on(tmp_path, jw
         stalled_body = raw_connection(receiver)  # authenticated headers, then 13 of the 1000 body bytes
         stalled_body.sendall(partial_delivery(token, signer.token()))
 
-        response = requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
-                                 headers={"X-ZDesk-JWT": signer.token()}, timeout=30)
+        response = requests.post(
+            f"{receiver.base_url}/webhooks/{token}",
+            json=[make_event(1)],
+            headers={"X-ZDesk-JWT": signer.token()},
+            timeout=30,
+        )
         assert response.status_code == 200 and response.json() == {"stored": 1, "duplicates": 0}
         assert requests.get(f"{receiver.base_url}/healthz", timeout=30).status_code == 200
 
@@ -262,8 +288,12 @@ def test_slow_clients_are_cut_off_while_deliveries_and_health_go_on(tmp_path, jw
         log = receiver.stop()
     assert "reason=body_timeout" in log and token not in log
     with open_buffer(url) as buffer:
-        assert buffer.first_refusal(ORG, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
-                                    dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)) is None, "a 4xx heals nothing"
+        assert (
+            buffer.first_refusal(
+                ORG, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+            )
+            is None
+        ), "a 4xx heals nothing"
 
 
 def test_connections_beyond_the_limit_are_closed_and_the_limit_frees_up(tmp_path, jwks, signer):
@@ -283,8 +313,15 @@ def test_connections_beyond_the_limit_are_closed_and_the_limit_frees_up(tmp_path
 
         def delivered() -> bool:
             try:
-                return requests.post(f"{receiver.base_url}/webhooks/{token}", json=[make_event(1)],
-                                     headers={"X-ZDesk-JWT": signer.token()}, timeout=30).status_code == 200
+                return (
+                    requests.post(
+                        f"{receiver.base_url}/webhooks/{token}",
+                        json=[make_event(1)],
+                        headers={"X-ZDesk-JWT": signer.token()},
+                        timeout=30,
+                    ).status_code
+                    == 200
+                )
             except requests.ConnectionError:  # the receiver may not have seen the idle ones go yet
                 return False
 
@@ -300,8 +337,14 @@ def serve_exit(url: str, *, prelude: str = "") -> subprocess.CompletedProcess:
     """`zoho-desk-webhooks serve` run to its end (after `prelude`, Python run first); fails if it starts serving."""
     code = f"import sys\n{prelude}\nfrom zoho_desk_webhooks.cli import main\nsys.exit(main(sys.argv[1:]))"
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.run([sys.executable, "-c", code, "serve", "--buffer-url", url, "--host", "127.0.0.1",
-                           "--port", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code, "serve", "--buffer-url", url, "--host", "127.0.0.1", "--port", "0"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def assert_refused_to_start(result: subprocess.CompletedProcess) -> None:
@@ -323,8 +366,10 @@ def test_serve_refuses_to_start_on_a_buffer_opened_read_only(tmp_path):
     """SQLite opens a file without write permission read-only: reads, even BEGIN IMMEDIATE, work; writes fail."""
     path = tmp_path / "buffer.db"
     open_buffer(f"sqlite:///{path}").close()
-    read_only = ("import sqlite3\nconnect = sqlite3.connect\n"
-                 "sqlite3.connect = lambda path, **kw: connect(f'file:{path}?mode=ro', uri=True, **kw)")
+    read_only = (
+        "import sqlite3\nconnect = sqlite3.connect\n"
+        "sqlite3.connect = lambda path, **kw: connect(f'file:{path}?mode=ro', uri=True, **kw)"
+    )
     try:
         result = serve_exit(f"sqlite:///{path}", prelude=read_only)
     except subprocess.TimeoutExpired as exc:
