@@ -27,40 +27,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
+from integration_tests.test_streams import ALL_STREAMS
+
 REPO = Path(__file__).resolve().parents[2]
-STREAMS = [
-    "tickets",
-    "departments",
-    "products",
-    "contracts",
-    "organization_fields",
-    "contacts",
-    "accounts",
-    "agents",
-    "teams",
-    "team_members",
-    "roles",
-    "profiles",
-    "skills",
-    "support_plans",
-    "layouts",
-    "business_hours",
-    "holiday_lists",
-    "channels",
-    "tasks",
-    "calls",
-    "events",
-    "activities",
-    "ticket_threads",
-    "ticket_comments",
-    "ticket_time_entries",
-    "ticket_attachments",
-    "ticket_tags",
-    "articles",
-    "article_categories",
-    "recycle_bin",
-    "organizations",
-]
+STREAMS = ALL_STREAMS  # the one list of the connector's streams (test_streams.py)
 SIMULATOR_SEED = 7
 MOUNT = "/secrets"  # where the config, catalog and webhook buffer live inside the containers
 LOCAL_CONTAINERS_CONF = "/etc/containers/containers.local.conf"  # written by shared/tools/container-base.sh
