@@ -341,8 +341,23 @@ def standard_fields(schema: Mapping[str, Any], not_asked: Iterable[str] = ()) ->
     ]
 
 
+class _OneSliceRetriever(Retriever):
+    """A retriever of one slice and no state: the Retriever interface's rest, written once for the two below."""
+
+    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
+        yield StreamSlice(partition={}, cursor_slice={})
+
+    @property
+    def state(self) -> StreamState:
+        return {}
+
+    @state.setter
+    def state(self, value: StreamState) -> None:
+        pass
+
+
 @dataclass
-class ModuleFieldsRetriever(Retriever):
+class ModuleFieldsRetriever(_OneSliceRetriever):
     """Yields `{"apiName": name}` for each name a module's list can be asked for with `fields=`: the standard fields
     of `schema_loader` (the static schema, minus `not_asked`) first, then the module's listable custom fields."""
 
@@ -372,17 +387,6 @@ class ModuleFieldsRetriever(Retriever):
             if name not in seen:
                 seen.add(name)
                 yield {"apiName": name}
-
-    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
-        yield StreamSlice(partition={}, cursor_slice={})
-
-    @property
-    def state(self) -> StreamState:
-        return {}
-
-    @state.setter
-    def state(self, value: StreamState) -> None:
-        pass
 
 
 @dataclass
@@ -424,7 +428,7 @@ class FlattenCustomFields(RecordTransformation):
 
 
 @dataclass
-class OrganizationFieldsRetriever(Retriever):
+class OrganizationFieldsRetriever(_OneSliceRetriever):
     """The `organization_fields` stream: each module's normalised definitions (the run's shared read), one slice per
     module from the stream's partition router, `module` added to each row."""
 
@@ -439,17 +443,6 @@ class OrganizationFieldsRetriever(Retriever):
             return
         for definition in module_fields(self.config, module).definitions:
             yield {**definition, "module": module}
-
-    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
-        yield StreamSlice(partition={}, cursor_slice={})
-
-    @property
-    def state(self) -> StreamState:
-        return {}
-
-    @state.setter
-    def state(self, value: StreamState) -> None:
-        pass
 
 
 def definition_sources(config: Mapping[str, Any], modules: Iterable[str]) -> List[Tuple[str, Optional[str]]]:
