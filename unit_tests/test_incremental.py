@@ -194,15 +194,23 @@ def test_a_covered_until_in_the_future_is_not_an_error(buffer):
 def test_the_recycle_bin_yields_recent_deletes_of_the_stream_type_only():
     from source_zoho_desk.incremental.drain import recycle_bin_deletes
 
-    rows = [{"id": str(i), "type": "Tickets", "deletedTime": f"2026-11-01T1{i % 3}:00:00.000Z"} for i in range(100)]
-    rows += [{"id": "500", "type": "Contacts", "deletedTime": "2026-11-01T12:00:00.000Z"}]
-    rows[2]["type"] = ["Tickets"]  # the shape of Zoho's spec example; a string is seen too
-    pages = {0: rows[:100], 100: rows[100:]}
-    deletes = list(
-        recycle_bin_deletes(lambda offset: pages.get(offset, []), TICKETS, T0 - timedelta(minutes=30), lambda _: 42)
-    )
-    assert {d["id"] for d in deletes} == {str(i) for i in range(100) if i % 3 == 2}
+    # Newest deletion first, as `sortBy=-deletedTime` lists them: 150 recent entries (one of another type, one in
+    # the spec's list shape), then older ones on a third page that must not be asked for.
+    recent = [{"id": str(i), "type": "Tickets", "deletedTime": "2026-11-01T12:00:00.000Z"} for i in range(150)]
+    recent[7]["type"] = ["Tickets"]  # the shape of Zoho's spec example; a string is seen too
+    recent[9]["type"] = "Contacts"  # a bin that ignored the module filter
+    old = [{"id": str(1000 + i), "type": "Tickets", "deletedTime": "2026-10-01T12:00:00.000Z"} for i in range(120)]
+    listing = recent + old
+    asked = []
+
+    def page(offset):
+        asked.append(offset)
+        return listing[offset : offset + 100]
+
+    deletes = list(recycle_bin_deletes(page, TICKETS, T0 - timedelta(minutes=30), lambda _: 42))
+    assert {d["id"] for d in deletes} == {str(i) for i in range(150) if i != 9}
     assert all(d[CURSOR_FIELD] == 42 and d[DELETED_AT_FIELD] == "2026-11-01T12:00:00.000Z" for d in deletes)
+    assert asked == [0, 100]  # the second page reaches back past `since`: no third
 
 
 def test_events_older_than_a_snapshot_only_contribute_their_deletes(buffer):

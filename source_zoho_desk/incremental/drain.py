@@ -147,21 +147,29 @@ def recycle_bin_deletes(
     """Delete records for the stream's entries in Zoho's recycle bin deleted at or after `since`; `cursor_of` gives
     a delete's `_ab_cdc_cursor` from its deletion time.
 
-    The bin keeps deleted records for 60 days. Its sort parameters are not certain, so every page is read (the bin
-    is small next to the tickets) and filtered here. Zoho's spec shows `type` as a list (`["Tickets"]`); a plain
-    string is accepted too."""
+    `list_page` lists the bin newest deletion first (`sortBy=-deletedTime`), filtered to the stream's module where
+    Zoho has the filter, so the read stops at the first page that reaches back past `since`. Rows of other types
+    are skipped here too, whatever the filter did. Zoho's spec shows `type` as a list (`["Tickets"]`); a plain
+    string is accepted too. The bin keeps deleted records for 60 days (BEHAVIOR.md)."""
     if not stream.recycle_bin_type:
         return
+    cutoff = since - COVERAGE_GRACE
     offset = 0
     while True:
         rows = list_page(offset)
+        reached_back = False
         for row in rows:
             deleted = parse_time(row.get("deletedTime"))
+            if deleted is None:
+                continue
+            if deleted < cutoff:
+                reached_back = True
+                continue
             kind = row.get("type")
             kinds = kind if isinstance(kind, list) else [kind]
-            if stream.recycle_bin_type in kinds and deleted is not None and deleted >= since - COVERAGE_GRACE:
+            if stream.recycle_bin_type in kinds:
                 yield {"id": str(row["id"]), DELETED_AT_FIELD: iso(deleted), CURSOR_FIELD: cursor_of(deleted)}
-        if len(rows) < RECYCLE_BIN_PAGE:
+        if reached_back or len(rows) < RECYCLE_BIN_PAGE:
             return
         offset += len(rows)
 

@@ -28,6 +28,7 @@ from source_zoho_desk.incremental.polling import SearchPage, modified_rows, plan
 from source_zoho_desk.incremental.snapshot import api_catalog, stamped
 from source_zoho_desk.incremental.state import iso, parse_time, utc_now
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream
+from source_zoho_desk.incremental.transformations import RowTransform, transformed
 from source_zoho_desk.messages import record, status
 from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
 from zoho_desk_webhooks.errors import EventBufferError
@@ -43,11 +44,13 @@ def read_incremental(
     polled: List[str],
     followed: List[str],
     api_read: ApiRead,
+    transforms: Mapping[str, RowTransform],
     reconcile: bool = False,
 ) -> Iterator[AirbyteMessage]:
     """`polled` streams come from Zoho's search, `followed` streams from the webhook buffer (after a snapshot
     through `api_read` when needed, or with `reconcile` (mode `both`) after a poll of what changed since the last
-    sync); the rest of the catalog is read through `api_read` as usual."""
+    sync); the rest of the catalog is read through `api_read` as usual. Rows read outside `api_read` get their
+    stream's manifest `transforms`, as the CDK gives them to the rows it reads."""
     saved = {
         m.stream.stream_descriptor.name: m.stream.stream_state.__dict__
         for m in state
@@ -59,14 +62,17 @@ def read_incremental(
         plan = plan_poll(streams[name], saved.get(name), start_date)
         yield status(name, AirbyteStreamStatus.STARTED)
         yield status(name, AirbyteStreamStatus.RUNNING)
-        yield from poll(plan, search_pages(client, streams[name]), recycle_bin_pages(client), utc_now())
+        changes = poll(plan, search_pages(client, streams[name]), recycle_bin_pages(client, streams[name]), utc_now())
+        yield from transformed(changes, transforms)
         yield status(name, AirbyteStreamStatus.COMPLETE)
     if not followed:
         to_read = api_catalog(catalog, polled, {})
         if to_read.streams:
             yield from api_read(to_read)
         return
-    yield from _follow_webhooks(config, catalog, saved, streams, polled, followed, client, api_read, reconcile)
+    yield from _follow_webhooks(
+        config, catalog, saved, streams, polled, followed, client, api_read, transforms, reconcile
+    )
 
 
 def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
@@ -77,8 +83,10 @@ def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
     return page
 
 
-def recycle_bin_pages(client: DeskClient) -> Callable[[int], List[Dict[str, Any]]]:
-    return lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE)
+def recycle_bin_pages(client: DeskClient, stream: IncrementalStream) -> Callable[[int], List[Dict[str, Any]]]:
+    """The stream's recycle bin entries, newest deletion first."""
+    params = {"sortBy": "-deletedTime", **({"module": stream.recycle_bin_module} if stream.recycle_bin_module else {})}
+    return lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE, params=params)
 
 
 def _follow_webhooks(
@@ -90,6 +98,7 @@ def _follow_webhooks(
     followed: List[str],
     client: DeskClient,
     api_read: ApiRead,
+    transforms: Mapping[str, RowTransform],
     reconcile: bool,
 ) -> Iterator[AirbyteMessage]:
     org_id = str(config["org_id"])
@@ -107,7 +116,7 @@ def _follow_webhooks(
         def follow(plan: StreamPlan) -> Iterator[AirbyteMessage]:
             converter = EventRecords(plan, client.get_record)
             if plan.deletes_since:
-                bin_page = recycle_bin_pages(client)
+                bin_page = recycle_bin_pages(client, plan.stream)
                 for deleted in recycle_bin_deletes(
                     bin_page, plan.stream, plan.deletes_since, lambda _: plan.snapshot_cursor
                 ):
@@ -126,14 +135,14 @@ def _follow_webhooks(
             if not plan.needs_snapshot:
                 yield status(plan.stream.name, AirbyteStreamStatus.STARTED)
                 yield status(plan.stream.name, AirbyteStreamStatus.RUNNING)
-                yield from follow(plan)
+                yield from transformed(follow(plan), transforms)
 
         snapshots = {plan.stream.name: plan for plan in plans if plan.needs_snapshot}
         to_read = api_catalog(catalog, followed + polled, snapshots)
         if to_read.streams:
             yield from stamped(api_read(to_read), snapshots)
         for plan in snapshots.values():
-            yield from follow(plan)
+            yield from transformed(follow(plan), transforms)
 
 
 def opened_buffer(url: str) -> EventBuffer:

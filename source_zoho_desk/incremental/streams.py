@@ -16,13 +16,15 @@ DELETED_AT_FIELD = "_ab_cdc_deleted_at"
 @dataclass(frozen=True)
 class IncrementalStream:
     """One entry of the manifest's `incremental_streams`: the Zoho webhook events that change the stream's records,
-    the search that lists them by modified time, and their recycle bin type."""
+    the search that lists them by modified time, and their recycle bin entries (the bin's `module` filter, and the
+    `type` its rows carry)."""
 
     name: str
     event_types: Tuple[str, ...] = ()
     detail_path: str = ""
     complete_when: Tuple[str, ...] = ()
     recycle_bin_type: Optional[str] = None
+    recycle_bin_module: Optional[str] = None
     search_path: Optional[str] = None
 
     @property
@@ -41,6 +43,7 @@ class IncrementalStream:
             detail_path=definition.get("detail_path", ""),
             complete_when=tuple(definition.get("complete_when") or ()),
             recycle_bin_type=definition.get("recycle_bin_type"),
+            recycle_bin_module=definition.get("recycle_bin_module"),
             search_path=definition.get("search_path"),
         )
 
@@ -67,11 +70,7 @@ def readers(
     streams: Mapping[str, IncrementalStream], mode: str
 ) -> Tuple[Dict[str, IncrementalStream], Dict[str, IncrementalStream]]:
     """(polled, followed): the streams this mode reads from Zoho's search, and those it follows through webhooks.
-    In `both`, a stream with webhook events follows them and the others are polled."""
-    polled = {
-        n: s
-        for n, s in streams.items()
-        if s.can_poll and (mode == "polling" or (mode == "both" and not s.has_webhooks))
-    }
+    A stream Zoho sends no webhook events for is polled in every mode; in `polling`, every stream is."""
+    polled = {n: s for n, s in streams.items() if s.can_poll and (mode == "polling" or not s.has_webhooks)}
     followed = {n: s for n, s in streams.items() if s.has_webhooks and mode in ("webhooks", "both")}
     return polled, followed
