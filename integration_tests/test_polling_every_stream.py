@@ -13,6 +13,7 @@ from airbyte_cdk.models import AirbyteStateMessageSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
+from integration_tests.simulator import ZohoDeskSimulator
 from integration_tests.webhook_harness import DedupDestination
 from source_zoho_desk.incremental.streams import DELETED_AT_FIELD
 from source_zoho_desk.source import SourceZohoDesk
@@ -111,3 +112,57 @@ def test_a_later_poll_of_each_module_returns_exactly_its_changes_and_deletes(sim
         ["contacts", "accounts", "tasks", "calls", "events", "solutions", "products"]
     )
     assert {r.query.get("sortBy") for r in bin_requests} == {"-deletedTime"}
+
+
+CHILDREN = {
+    "ticket_threads": "threads",
+    "ticket_comments": "comments",
+    "ticket_time_entries": "timeEntry",
+    "ticket_attachments": "attachments",
+    "ticket_tags": "tags",
+}
+
+
+def test_per_ticket_streams_follow_only_the_tickets_that_changed():
+    with ZohoDeskSimulator(seed=7, tickets=60) as simulator:
+        _per_ticket_streams_follow_only_the_tickets_that_changed(simulator)
+
+
+def _per_ticket_streams_follow_only_the_tickets_that_changed(simulator):
+    streams = tuple(CHILDREN)
+    full, _ = sync(simulator, streams, SyncMode.full_refresh)
+    first, state = sync(simulator, streams, SyncMode.incremental)
+    for stream in streams:  # the first poll lists every ticket: the same rows as a full refresh, ticket_id included
+        key = lambda r: (r["ticket_id"], r["id"])  # noqa: E731
+        assert sorted(map(key, first[stream])) == sorted(map(key, full[stream])), stream
+        assert {key(r): {k: v for k, v in r.items() if k != "_ab_cdc_cursor"} for r in first[stream]} == {
+            key(r): r for r in full[stream]
+        }
+
+    tickets = simulator.store["tickets"]
+    with_threads = [i for i in sorted(tickets) if tickets[i]["threadCount"] != "0"][:2]
+    without_threads = [i for i in sorted(tickets) if tickets[i]["threadCount"] == "0"][:1]
+    for ticket_id in with_threads + without_threads:
+        simulator.update_ticket(ticket_id, status="Closed")
+    before = len(simulator.desk_requests())
+    second, _ = sync(simulator, streams, SyncMode.incremental, state)
+
+    changed = set(with_threads + without_threads)
+    asked = {}
+    for request in simulator.desk_requests()[before:]:
+        parts = request.path.split("/")  # /api/v1/tickets/{id}/{list}
+        if len(parts) == 6 and parts[3] == "tickets" and parts[4].isdigit():
+            asked.setdefault(parts[5], set()).add(parts[4])
+    for stream, endpoint in CHILDREN.items():
+        counter = {"threads": "threadCount", "comments": "commentCount", "timeEntry": "timeEntryCount"}.get(
+            endpoint, {"attachments": "attachmentCount", "tags": "tagCount"}.get(endpoint)
+        )
+        with_children = {i for i in changed if tickets[i][counter] != "0"}
+        assert asked.get(endpoint, set()) == with_children, stream  # no other ticket's list, none with a "0"
+        assert {r["ticket_id"] for r in second[stream]} == with_children, stream
+        expected = [(r["ticket_id"], r["id"]) for r in first[stream] if r["ticket_id"] in with_children]
+        assert sorted((r["ticket_id"], r["id"]) for r in second[stream]) == sorted(expected), stream
+        before_cursor = {(r["ticket_id"], r["id"]): r["_ab_cdc_cursor"] for r in first[stream]}
+        # A ticket's new version ranks its rows above the ones the first sync emitted.
+        assert all(r["_ab_cdc_cursor"] > before_cursor[(r["ticket_id"], r["id"])] for r in second[stream]), stream
+    assert asked.get("threads") == set(with_threads) and len(with_threads) == 2

@@ -33,7 +33,6 @@ from source_zoho_desk.incremental.streams import (
     incremental_streams,
     readers,
 )
-from source_zoho_desk.incremental.transformations import row_transforms
 from source_zoho_desk.messages import log, record_of, status_of
 from source_zoho_desk.organization import ensure_org_id
 
@@ -175,7 +174,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
             to_poll,
             to_follow,
             lambda api_catalog: super(SourceZohoDesk, self).read(logger, config, api_catalog, state),
-            row_transforms(self.resolved_manifest, to_poll + to_follow, self._run_config),
+            self.resolved_manifest,
             reconcile=incremental_mode(self._config) == "both",
         )
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set
 
 from airbyte_cdk.models import AirbyteMessage, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_zoho_desk.incremental.children import PARENT_KEY
 from source_zoho_desk.incremental.drain import recycle_bin_deletes
 from source_zoho_desk.incremental.state import iso, parse_time, state_int, stream_state_message
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream
@@ -80,6 +81,8 @@ POLL_LOOKBACK = timedelta(minutes=10)
 # A first poll with no start_date lists everything Zoho has.
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 STATE_EVERY_RECORDS = 1000
+# A per-ticket stream reads the child lists of this many changed tickets between checkpoints.
+CHILD_PARENTS_PER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,15 @@ def plan_poll(
 
 
 def poll(
-    plan: PollPlan, search: SearchPage, recycle_bin_page: Callable[[int], List[Dict[str, Any]]], now: datetime
+    plan: PollPlan,
+    search: SearchPage,
+    recycle_bin_page: Callable[[int], List[Dict[str, Any]]],
+    now: datetime,
+    children: Optional[Callable[[List[Dict[str, Any]]], Iterable[Dict[str, Any]]]] = None,
 ) -> Iterator[AirbyteMessage]:
-    """The deletes since the plan's moment, then every row modified since it, with checkpoints on the way."""
+    """The deletes since the plan's moment, then every row modified since it, with checkpoints on the way. With
+    `children` (a per-ticket stream), the search lists the parents and each batch of parents becomes the rows of
+    their child lists, each ranked by its parent's version."""
     name = plan.stream.name
     if plan.deletes_since is not None:
         for deleted in recycle_bin_deletes(
@@ -127,14 +136,36 @@ def poll(
             lambda moment: max(int(moment.timestamp() * 1000), plan.cursor_floor),
         ):
             yield record(name, deleted)
-    emitted = 0
-    for row in modified_rows(search, plan.since, now, name):
-        row[CURSOR_FIELD] = version_cursor(row, plan.cursor_floor)
-        yield record(name, row)
-        emitted += 1
-        modified = parse_time(row.get("modifiedTime"))
-        if emitted % STATE_EVERY_RECORDS == 0 and modified is not None:
+    emitted, listed = 0, 0
+    batch_size = STATE_EVERY_RECORDS if children is None else CHILD_PARENTS_PER_BATCH
+    for batch in _batches(modified_rows(search, plan.since, now, name), batch_size):
+        listed += len(batch)
+        if children is None:
+            for row in batch:
+                row[CURSOR_FIELD] = version_cursor(row, plan.cursor_floor)
+                yield record(name, row)
+            emitted += len(batch)
+        else:
+            parents = {str(parent.get("id")): version_cursor(parent, plan.cursor_floor) for parent in batch}
+            for row in children(batch):
+                row[CURSOR_FIELD] = parents[str(row.get(PARENT_KEY))]
+                yield record(name, row)
+                emitted += 1
+        modified = parse_time(batch[-1].get("modifiedTime"))
+        if modified is not None:
             # Rows come in modification order: everything before this one is read. A resumed sync starts here.
             yield stream_state_message(name, plan.state(modified + POLL_LOOKBACK))
     yield stream_state_message(name, plan.state(now))
-    logger.info(f"{name}: {emitted:,} records modified since {iso(plan.since)}, from Zoho's search.")
+    what = "records" if children is None else f"records of {listed:,} tickets"
+    logger.info(f"{name}: {emitted:,} {what} modified since {iso(plan.since)}, from Zoho's search.")
+
+
+def _batches(rows: Iterable[Dict[str, Any]], size: int) -> Iterator[List[Dict[str, Any]]]:
+    batch: List[Dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

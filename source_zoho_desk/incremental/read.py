@@ -17,6 +17,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.desk_client import DeskClient
+from source_zoho_desk.incremental.children import child_lists
 from source_zoho_desk.incremental.drain import (
     RECYCLE_BIN_PAGE,
     EventRecords,
@@ -28,7 +29,7 @@ from source_zoho_desk.incremental.polling import SearchPage, modified_rows, plan
 from source_zoho_desk.incremental.snapshot import api_catalog, stamped
 from source_zoho_desk.incremental.state import iso, parse_time, utc_now
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, IncrementalStream
-from source_zoho_desk.incremental.transformations import RowTransform, transformed
+from source_zoho_desk.incremental.transformations import RowTransform, row_transforms, transformed
 from source_zoho_desk.messages import record, status
 from zoho_desk_webhooks.buffer import EventBuffer, open_buffer, redact_url
 from zoho_desk_webhooks.errors import EventBufferError
@@ -44,13 +45,13 @@ def read_incremental(
     polled: List[str],
     followed: List[str],
     api_read: ApiRead,
-    transforms: Mapping[str, RowTransform],
+    manifest: Mapping[str, Any],
     reconcile: bool = False,
 ) -> Iterator[AirbyteMessage]:
     """`polled` streams come from Zoho's search, `followed` streams from the webhook buffer (after a snapshot
     through `api_read` when needed, or with `reconcile` (mode `both`) after a poll of what changed since the last
     sync); the rest of the catalog is read through `api_read` as usual. Rows read outside `api_read` get their
-    stream's manifest `transforms`, as the CDK gives them to the rows it reads."""
+    stream's transformations from the (resolved) `manifest`, as the CDK gives them to the rows it reads."""
     saved = {
         m.stream.stream_descriptor.name: m.stream.stream_state.__dict__
         for m in state
@@ -58,11 +59,15 @@ def read_incremental(
     }
     client = DeskClient(config)
     start_date = parse_time(config.get("start_date"))
+    # Per-ticket streams are read by their manifest definitions, which transform their rows already.
+    transforms = row_transforms(manifest, [n for n in polled + followed if not streams[n].children_of], config)
     for name in polled:
-        plan = plan_poll(streams[name], saved.get(name), start_date)
+        stream = streams[name]
+        plan = plan_poll(stream, saved.get(name), start_date)
+        children = child_lists(manifest, name, config).rows if stream.children_of else None
         yield status(name, AirbyteStreamStatus.STARTED)
         yield status(name, AirbyteStreamStatus.RUNNING)
-        changes = poll(plan, search_pages(client, streams[name]), recycle_bin_pages(client, streams[name]), utc_now())
+        changes = poll(plan, search_pages(client, stream), recycle_bin_pages(client, stream), utc_now(), children)
         yield from transformed(changes, transforms)
         yield status(name, AirbyteStreamStatus.COMPLETE)
     if not followed:

@@ -26,6 +26,7 @@ class IncrementalStream:
     recycle_bin_type: Optional[str] = None
     recycle_bin_module: Optional[str] = None
     search_path: Optional[str] = None
+    children_of: Optional[str] = None  # a per-ticket stream: the search lists its parents (incremental/children.py)
 
     @property
     def has_webhooks(self) -> bool:
@@ -45,6 +46,7 @@ class IncrementalStream:
             recycle_bin_type=definition.get("recycle_bin_type"),
             recycle_bin_module=definition.get("recycle_bin_module"),
             search_path=definition.get("search_path"),
+            children_of=definition.get("children_of"),
         )
 
 
