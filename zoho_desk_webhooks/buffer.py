@@ -21,11 +21,11 @@ import json
 import secrets
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Collection, Iterator, TypeVar
+from typing import Any, Callable, Collection, Iterator, Sequence, TypeVar
 
 from .coverage import Interval, uncovered
 from .errors import BufferUnavailable, EventBufferError, InvalidBufferUrl  # noqa: F401 (re-exported)
-from .events import canonical_json, event_key, normalize_event
+from .events import EncodedEvent, encode_event, normalize_event
 from .models import Endpoint, OrgHead, StoredEvent
 from .redaction import redact_url  # also imported from here by the connector (incremental.read, webhook_registration)
 
@@ -131,44 +131,65 @@ class EventBuffer:
 
     def append(self, org_id: str, events: list[dict]) -> int:
         """Store `events` in one transaction, ignoring ones already stored; return how many were new."""
-        unique: dict[str, dict] = {}
+        encoded = []
         for raw in events:
             event = normalize_event(raw)
             if event["orgId"] != org_id:
                 raise ValueError(f"event of org {event['orgId']} appended to org {org_id}")
-            unique.setdefault(event_key(event), event)
-        if not unique:
-            return 0
+            encoded.append(encode_event(event))
+        return self.append_batch([(org_id, encoded)])[0]
 
-        def work(conn: Any) -> int:
+    def append_batch(self, deliveries: Sequence[tuple[str, Sequence[EncodedEvent]]]) -> list[int]:
+        """Store several deliveries (org id, its events) in one transaction: all of them or, if it fails, none.
+        Events already stored, or earlier in the batch, are ignored; returns how many of each delivery's were new.
+
+        The orgs' counter rows are locked in org order, so that two receivers committing batches of the same orgs
+        on one PostgreSQL cannot deadlock."""
+        new: list[list[EncodedEvent]] = [[] for _ in deliveries]  # each key in the first delivery that has it
+        by_org: dict[str, set[str]] = {}
+        for index, (org_id, events) in enumerate(deliveries):
+            for event in events:
+                keys = by_org.setdefault(org_id, set())
+                if event.key not in keys:
+                    keys.add(event.key)
+                    new[index].append(event)
+        if not by_org:
+            return [0] * len(deliveries)
+
+        def work(conn: Any) -> list[int]:
+            counts = [0] * len(deliveries)
             with self._transaction(conn) as cur:
-                last = self._execute(cur, LOCK_COUNTER, (org_id,)).fetchone()[0]
-                known = self._existing_keys(cur, org_id, list(unique))
-                received_at = self._to_db_time(utc_now())  # taken under the lock: monotonic with position
-                rows = []
-                for key, event in unique.items():
-                    if key in known:
-                        continue
-                    last += 1
-                    prev = event.get("prevState")
-                    rows.append(
-                        (
-                            org_id,
-                            last,
-                            key,
-                            event["eventType"],
-                            event["eventTime"],
-                            canonical_json(event["payload"]),
-                            None if prev is None else canonical_json(prev),
-                            received_at,
+                for org_id in sorted(by_org):
+                    last = self._execute(cur, LOCK_COUNTER, (org_id,)).fetchone()[0]
+                    received_at = self._to_db_time(utc_now())  # taken under the lock: monotonic with position
+                    known = self._existing_keys(cur, org_id, list(by_org[org_id]))
+                    rows = []
+                    for index, (delivery_org, _) in enumerate(deliveries):
+                        if delivery_org != org_id:
+                            continue
+                        for event in new[index]:
+                            if event.key in known:
+                                continue
+                            last += 1
+                            counts[index] += 1
+                            rows.append(
+                                (
+                                    org_id,
+                                    last,
+                                    event.key,
+                                    event.event_type,
+                                    event.event_time,
+                                    event.payload,
+                                    event.prev_state,
+                                    received_at,
+                                )
+                            )
+                    if rows:
+                        cur.executemany(self._sql(INSERT_EVENT), rows)
+                        self._execute(
+                            cur, "UPDATE webhook_positions SET last_position = ? WHERE org_id = ?", (last, org_id)
                         )
-                    )
-                if rows:
-                    cur.executemany(self._sql(INSERT_EVENT), rows)
-                    self._execute(
-                        cur, "UPDATE webhook_positions SET last_position = ? WHERE org_id = ?", (last, org_id)
-                    )
-                return len(rows)
+            return counts
 
         return self._with_connection(work)
 

@@ -10,6 +10,9 @@ first accepted token's claim names are logged once so an operator can see what Z
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import threading
 import time
@@ -69,6 +72,10 @@ class WrongAudience(JwtRejected):
     reason = "wrong_audience"
 
 
+class KeysNotCached(Exception):
+    """`verify(..., fetch=False)` would have to fetch the key set: call it again with fetch=True, off the event loop."""
+
+
 class JwksUnavailable(Exception):
     """The signing keys cannot be fetched: our problem, not the sender's (answer 503)."""
 
@@ -98,13 +105,27 @@ class JwksKeys:
         except jwt.PyJWKClientError as exc:  # not an http(s) URL
             self._last_error = f"cannot use the JWKS URL {url}: {exc}"
         self._keys: list[jwt.PyJWK] = []  # of the last set fetched
+        # The key set as of the last check that needed no fetch, and when (time.monotonic()); replaced whole, so that
+        # cached_key reads it without the lock.
+        self._checked: tuple[list[jwt.PyJWK], float] | None = None
         self._retry_at: float | None = None  # set while fetching fails
         self._lock = threading.Lock()  # concurrent deliveries wait for one fetch instead of each fetching
+
+    def cached_key(self, kid: str | None) -> Any | None:
+        """The key `key_for` gave for `kid` less than `refetch_interval` ago, without locking or fetching anything
+        (so it may run on the event loop); None if there is no such answer to repeat: call `key_for`."""
+        checked = self._checked
+        if checked is None or time.monotonic() - checked[1] >= self._refetch_interval:
+            return None
+        key = _lookup(checked[0], kid)
+        return key.key if key is not None and key.key_type == "RSA" else None
 
     def key_for(self, kid: str | None) -> Any:
         with self._lock:
             fresh = self._refresh()
-            key = self._lookup(kid)
+            if fresh:
+                self._checked = (self._keys, time.monotonic())
+            key = _lookup(self._keys, kid)
             if key is None and fresh and kid is not None and self._client is not None:
                 try:
                     key = self._client.get_signing_key(kid)  # an unknown kid may mean Zoho rotated its keys
@@ -136,11 +157,6 @@ class JwksKeys:
         self._keys, self._retry_at = keys, None
         return True
 
-    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
-        if kid is None:  # PyJWKClient looks keys up by kid only; a token without one is fine if the set has one key
-            return self._keys[0] if len(self._keys) == 1 else None
-        return jwt.PyJWKClient.match_kid(self._keys, kid)
-
 
 class ZohoJwtVerifier:
     """Checks one delivery's JWT against the keys of one JWKS URL."""
@@ -151,17 +167,20 @@ class ZohoJwtVerifier:
         self._required = ["iss", "aud"] + (["exp"] if require_exp else [])
         self._claims_logged = False
 
-    def verify(self, token: str | None, *, org_id: str, webhook_id: str | None) -> dict[str, Any]:
-        """Return the claims, or raise a JwtRejected subclass (or JwksUnavailable)."""
+    def verify(self, token: str | None, *, org_id: str, webhook_id: str | None, fetch: bool = True) -> dict[str, Any]:
+        """Return the claims, or raise a JwtRejected subclass (or JwksUnavailable). With `fetch=False` nothing blocks
+        (no lock, no HTTP): KeysNotCached if the answer needs the key set checked or fetched."""
         if not token:
             raise MissingJwt("no X-ZDesk-JWT header")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise MalformedJwt("JWT header cannot be decoded") from None
+        header = _unverified_header(token)
         if header.get("alg") != "RS256":
             raise UnsupportedAlgorithm(f"JWT algorithm {header.get('alg')!r} is not RS256")
-        key = self.keys.key_for(header.get("kid"))
+        if fetch:
+            key = self.keys.key_for(header.get("kid"))
+        else:
+            key = self.keys.cached_key(header.get("kid"))
+            if key is None:
+                raise KeysNotCached(self.keys.url)
         try:
             claims = jwt.decode(
                 token,
@@ -192,6 +211,25 @@ class ZohoJwtVerifier:
                 "" if "exp" in claims else " (no exp: a copied token would not expire)",
             )
         return claims
+
+
+def _lookup(keys: list[jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
+    if kid is None:  # PyJWKClient looks keys up by kid only; a token without one is fine if the set has one key
+        return keys[0] if len(keys) == 1 else None
+    return jwt.PyJWKClient.match_kid(keys, kid)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The token's header, only to pick the algorithm and the key: `jwt.decode` then checks the whole token, header
+    included. (PyJWT's get_unverified_header checks every segment, the signature's too: as much work as the decode.)"""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError):  # bad base64, bad UTF-8 or JSON
+        raise MalformedJwt("JWT header cannot be decoded") from None
+    if not isinstance(header, dict):
+        raise MalformedJwt("JWT header cannot be decoded")
+    return header
 
 
 def _audience_matches(aud: Any, webhook_id: str | None) -> bool:

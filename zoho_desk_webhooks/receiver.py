@@ -27,7 +27,9 @@ from . import jwt_verifier
 from .buffer import BufferUnavailable, EventBuffer, token_digest, utc_now
 from .coverage import COVERAGE_GRACE
 from .delivery import Rejection, parse_delivery, read_body
-from .jwt_verifier import JwksUnavailable, JwtRejected, VerifierFactory, ZohoJwtVerifier
+from .events import encode_event
+from .group_commit import GroupCommit
+from .jwt_verifier import JwksUnavailable, JwtRejected, KeysNotCached, VerifierFactory, ZohoJwtVerifier
 from .metrics import Metrics
 from .models import Endpoint
 from .refusals import PendingRefusals, Refusal
@@ -35,6 +37,9 @@ from .refusals import PendingRefusals, Refusal
 log = logging.getLogger(__name__)
 
 JWT_HEADER = "x-zdesk-jwt"
+# How long a running receiver goes on using an endpoint it looked up: deleting an endpoint, or recording its webhook
+# id, reaches running receivers within this long. Without it every delivery would wait for a database read.
+ENDPOINT_CACHE_SECONDS = 5.0
 REJECTION_REASONS = sorted(
     {
         "unknown_token",
@@ -78,6 +83,8 @@ class WebhookReceiver:
         self._last_heartbeat_failed = False
         self.metrics = Metrics(REJECTION_REASONS, heartbeat_age=self._heartbeat_age, org_heads=buffer.org_heads)
         self._unrecorded_refusals = PendingRefusals()  # those the buffer could not take yet
+        self.commits = GroupCommit(buffer)
+        self._endpoints: dict[str, tuple[Endpoint, float]] = {}  # token sha256 -> endpoint, time.monotonic() to drop it
         self._clock_offset = timedelta(0)  # buffer clock minus local clock
 
     # ---- routes -------------------------------------------------------------------------------
@@ -110,7 +117,7 @@ class WebhookReceiver:
     async def validate(self, request: Request) -> Response:
         """Zoho's validation GET when a webhook is created or its URL changes."""
         try:
-            await self._endpoint(request)
+            await run_in_threadpool(self._endpoint, request.path_params["token"])
         except Rejection as rejection:
             return self._refuse(request, rejection, count=False)
         return JSONResponse({"status": "ok"})
@@ -119,15 +126,14 @@ class WebhookReceiver:
         self.metrics.add("requests_received_total")
         endpoint: Endpoint | None = None
         try:
-            endpoint = await self._endpoint(request)
-            await self._authenticate(request, endpoint)
+            endpoint = await self._admit(request.path_params["token"], request.headers.get(JWT_HEADER))
             body = await read_body(request, self.max_body_bytes, self.body_timeout_seconds)
             events = parse_delivery(body, max_depth=self.max_depth)
             foreign = {event["orgId"] for event in events} - {endpoint.org_id}
             if foreign:
                 raise Rejection(403, "wrong_org", f"events for {len(foreign)} other org(s)")
             try:
-                stored = await run_in_threadpool(self.buffer.append, endpoint.org_id, events)
+                stored = await self.commits.append(endpoint.org_id, [encode_event(event) for event in events])
             except BufferUnavailable as exc:
                 raise Rejection(503, "buffer_unavailable", str(exc)) from None
         except Rejection as rejection:
@@ -142,26 +148,46 @@ class WebhookReceiver:
 
     # ---- steps --------------------------------------------------------------------------------
 
-    async def _endpoint(self, request: Request) -> Endpoint:
-        try:
-            endpoint = await run_in_threadpool(self.buffer.find_endpoint, request.path_params["token"])
-        except BufferUnavailable as exc:
-            raise Rejection(503, "buffer_unavailable", str(exc)) from None
-        if endpoint is None:
-            raise Rejection(404, "unknown_token", "no endpoint has this path")
+    async def _admit(self, token: str, jwt: str | None) -> Endpoint:
+        """The path's endpoint, once the delivery's JWT is its webhook's. On the event loop when the endpoint was
+        looked up lately and the JWT's key checked lately; otherwise in one trip to a worker thread for both (the
+        lookup may wait for the database, the key for the JWKS)."""
+        cached = self._endpoints.get(token_digest(token))
+        if cached is not None and time.monotonic() < cached[1]:
+            try:
+                self._check_jwt(cached[0], jwt, fetch=False)
+                return cached[0]
+            except KeysNotCached:
+                pass
+        return await run_in_threadpool(self._looked_up_and_checked, token, jwt)
+
+    def _looked_up_and_checked(self, token: str, jwt: str | None) -> Endpoint:
+        endpoint = self._endpoint(token)
+        self._check_jwt(endpoint, jwt, fetch=True)
         return endpoint
 
-    async def _authenticate(self, request: Request, endpoint: Endpoint) -> None:
-        verifier = self.verifier_factory(endpoint)
+    def _check_jwt(self, endpoint: Endpoint, jwt: str | None, *, fetch: bool) -> None:
         try:
-            # Off the event loop: the first call (or a key rotation) fetches the JWKS over HTTP.
-            await run_in_threadpool(
-                verifier.verify, request.headers.get(JWT_HEADER), org_id=endpoint.org_id, webhook_id=endpoint.webhook_id
+            self.verifier_factory(endpoint).verify(
+                jwt, org_id=endpoint.org_id, webhook_id=endpoint.webhook_id, fetch=fetch
             )
         except JwtRejected as exc:
             raise Rejection(401, exc.reason, str(exc)) from None
         except JwksUnavailable as exc:
             raise Rejection(503, exc.reason, str(exc)) from None
+
+    def _endpoint(self, token: str) -> Endpoint:
+        """In a worker thread: the lookup may wait for the database."""
+        digest = token_digest(token)
+        try:
+            endpoint = self.buffer.find_endpoint(token)
+        except BufferUnavailable as exc:
+            raise Rejection(503, "buffer_unavailable", str(exc)) from None
+        if endpoint is None:
+            self._endpoints.pop(digest, None)
+            raise Rejection(404, "unknown_token", "no endpoint has this path")
+        self._endpoints[digest] = (endpoint, time.monotonic() + ENDPOINT_CACHE_SECONDS)
+        return endpoint
 
     async def _note_refusal(self, request: Request, endpoint: Endpoint | None, reason: str) -> None:
         """A server-side refusal on a valid endpoint path may lose a Zoho delivery (retries are not documented):
@@ -223,9 +249,11 @@ class WebhookReceiver:
         if self.heartbeat_seconds:
             await self._beat()
             task = asyncio.create_task(self._beat_forever(self.heartbeat_seconds))
+        self.commits.start()
         try:
             yield
         finally:
+            await self.commits.stop()  # uvicorn has stopped taking requests: commit what is queued
             if task:
                 task.cancel()
                 await self._beat(stopped=True)  # coverage ends exactly here, not a grace later

@@ -4,7 +4,9 @@
    that retry, as Zoho would, until they get a 200. The `serve` subprocess is killed with SIGKILL once a third are
    acknowledged: every delivery acknowledged before the kill must already be in the buffer (read while the receiver
    is dead), and after a restart on the same port the buffer holds every event exactly once, at gap-free positions.
-   On SQLite and PostgreSQL.
+   The receiver commits concurrent deliveries together (group commit), so the kill lands while a batch is being
+   committed or answered; the test checks that batches of several deliveries were indeed committed (their events
+   share a transaction's receive time), so it covers a crash mid-batch. On SQLite and PostgreSQL.
 2. PostgreSQL becomes unusable between two deliveries (it refuses connections, or it fails over to a read-only
    server); the delivery made meanwhile is refused with a server error; once the database is back the next sync must
    heal (re-read the stream) so that the refused change reaches the destination.
@@ -114,12 +116,25 @@ class Senders:
                 time.sleep(0.01)  # pacing of the retry loop, not a wait for anything
 
 
-def stored_ids(url: str) -> List[str]:
+def stored_events(url: str) -> list:
     with open_buffer(url) as buffer:
         events = buffer.read(ORG, 0, limit=10_000_000)
     positions = [event.position for event in events]
     assert positions == list(range(1, len(events) + 1)), "positions have gaps or repeats"
-    return [event.payload["id"] for event in events]
+    return events
+
+
+def stored_ids(url: str) -> List[str]:
+    return [event.payload["id"] for event in stored_events(url)]
+
+
+def largest_batch(events) -> int:
+    """The most deliveries whose events one transaction committed: a transaction stamps all its events of an org
+    with one receive time, and event ids tell the delivery (`delivery(index)` ids are index * 4 + part)."""
+    deliveries_by_time: Dict[object, set] = {}
+    for event in events:
+        deliveries_by_time.setdefault(event.received_at, set()).add(int(event.payload["id"]) // 4)
+    return max(len(indexes) for indexes in deliveries_by_time.values())
 
 
 def test_every_acknowledged_delivery_survives_kill_9_mid_stream(buffer_url, jwks, signer):
@@ -150,7 +165,9 @@ def test_every_acknowledged_delivery_survives_kill_9_mid_stream(buffer_url, jwks
 
     acknowledged = senders.acknowledged_now()
     assert sorted(acknowledged) == list(range(DELIVERIES)), "every delivery was eventually acknowledged"
-    ids = stored_ids(buffer_url)
+    events = stored_events(buffer_url)
+    assert largest_batch(events) > 1, "concurrent deliveries were committed together, so the kill hit a batch"
+    ids = [event.payload["id"] for event in events]
     expected = [event["payload"]["id"] for i in range(DELIVERIES) for event in delivery(i)]
     assert len(ids) == len(set(ids)), "an event was stored twice (a retried delivery must be a duplicate)"
     assert set(ids) == set(expected)

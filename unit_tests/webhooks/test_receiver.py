@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -30,10 +31,22 @@ def sqlite_buffer(tmp_path):
         yield opened
 
 
+@pytest.fixture(autouse=True)
+def running_clients():
+    """Clients `start` entered (so that the app's lifespan, which runs the commits, is up); left at the test's end."""
+    with contextlib.ExitStack() as stack:
+        RUNNING.append(stack)
+        yield
+        RUNNING.remove(stack)
+
+
+RUNNING: list[contextlib.ExitStack] = []
+
+
 def start(buffer, jwks, *, webhook_id=WEBHOOK, **options):
     endpoint_id, token = buffer.create_endpoint(ORG, jwks.url, webhook_id)
     app = create_app(buffer, max_body_bytes=LIMIT, heartbeat_seconds=None, **options)
-    return TestClient(app), f"/webhooks/{token}", token
+    return RUNNING[-1].enter_context(TestClient(app)), f"/webhooks/{token}", token
 
 
 def post(client, path, body, jwt_token, **kwargs):
