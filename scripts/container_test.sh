@@ -41,24 +41,6 @@ eval "$(grep -E '^(export CONTAINERS_CONF=|PODMAN=)' <<<"$setup")"
 export CONTAINERS_CONF PODMAN
 BASE=localhost/python-connector-base:local
 
-# The stand-in is imported from a tarball whose top directory came from `mktemp -d` (mode 0700), so `/` in it is
-# closed to every user but root and the connector's non-root `airbyte` user cannot start anything. A layer cannot
-# change the mode of `/`, so when that is the case, re-import the stand-in's filesystem (an export has no entry
-# for `/`, which then gets 0755) with the same environment. Nothing happens on a correct base image.
-if ! $PODMAN run --rm --user 65534 --entrypoint /bin/true "$BASE" >/dev/null 2>&1; then
-  FIXED=localhost/python-connector-base:local-rootfix
-  if ! $PODMAN image exists "$FIXED"; then
-    echo "container_test: $BASE has a root directory closed to non-root users; re-importing it as $FIXED" >&2
-    changes=()
-    while IFS= read -r env_line; do
-      [[ -n "$env_line" ]] && changes+=(--change "ENV $env_line")
-    done < <($PODMAN image inspect "$BASE" --format '{{range .Config.Env}}{{println .}}{{end}}')
-    cid=$($PODMAN create --entrypoint /bin/true "$BASE")
-    $PODMAN export "$cid" | $PODMAN import "${changes[@]}" - "$FIXED" >/dev/null
-    $PODMAN rm "$cid" >/dev/null
-  fi
-  BASE=$FIXED
-fi
 t1=$(now)
 
 # 2. the image. --layers=false: on the vfs storage driver every cached layer is a full copy of the filesystem, which
