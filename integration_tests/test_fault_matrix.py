@@ -39,7 +39,7 @@ from source_zoho_desk.source import SourceZohoDesk
 
 CLIENT_READ_TIMEOUT = 1.5
 HOLD_SECONDS = 20.0
-TICKETS_LIST = "/api/v1/tickets"
+TICKETS_LIST = "/api/v1/tickets/search"  # the tickets snapshot pages the search in createdTime windows
 GENERIC_FAILURE = "Something went wrong in the connector"
 
 

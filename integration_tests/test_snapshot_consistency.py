@@ -1,9 +1,11 @@
 """A tickets snapshot stays whole and gap-free when tickets are deleted while it is read.
 
-Tickets are listed in chunks of `fields` (one request per chunk, same `from`/`limit`) and pages overlap by
-PAGE_OVERLAP rows. A delete of an earlier ticket shifts every later row one place up, so it can (a) land between
-the chunk requests of one page and misalign their rows, or (b) come in numbers larger than the overlap between two
-pages. The simulator's `before_request` hook deletes tickets at exactly those moments.
+Tickets are read from `/tickets/search` in createdTime windows, one request per page of complete rows, and a
+window's pages overlap by PAGE_OVERLAP rows. A delete of an earlier ticket of the window shifts every later row one
+place up, so it can (a) land just before a page, or (b) come in numbers larger than the overlap between two pages.
+The simulator's `before_request` hook deletes tickets at exactly those moments. (The `fields` chunks that tickets
+were once listed in, and the deletes between them, are tested on the module lists that still use them:
+unit_tests/test_pagination.py.)
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from source_zoho_desk.components.pagination import PAGE_OVERLAP
 from source_zoho_desk.source import SourceZohoDesk
 
-TICKETS_LIST = "/api/v1/tickets"
-# Never-null fields spread over the chunks of `fields` (29 names each, in the manifest's order, custom fields last).
+TICKETS_LIST = "/api/v1/tickets/search"  # its window counts ask limit=1 and no `from`: they are not pages
+# Never-null fields that the default list row lacks or that once came from different `fields` chunks.
 FIELDS_FROM_EVERY_CHUNK = ["ticketNumber", "subject", "status", "createdTime", "threadCount", "webUrl", "cf"]
 
 
@@ -60,20 +62,20 @@ def assert_whole_and_complete(simulator, output):
 
 
 @pytest.mark.parametrize("page_offset", ["0", str(100 - PAGE_OVERLAP)], ids=["first_page", "second_page"])
-def test_a_delete_between_the_chunk_requests_of_a_page_emits_no_partial_row(simulator, page_offset):
+def test_a_delete_just_before_a_page_emits_no_partial_row(simulator, page_offset):
     earlier_ticket = tickets_by_created_time(simulator)[5]
     requests_of_page = Counter()
 
-    def delete_before_the_second_chunk(method, path, query):
+    def delete_before_the_page(method, path, query):
         if method == "GET" and path == TICKETS_LIST and query.get("from") == page_offset:
             requests_of_page[page_offset] += 1
-            if requests_of_page[page_offset] == 2:
+            if requests_of_page[page_offset] == 1:
                 simulator.delete_ticket(earlier_ticket)
 
-    simulator.before_request(delete_before_the_second_chunk)
+    simulator.before_request(delete_before_the_page)
     output = read_tickets(simulator)
 
-    assert requests_of_page[page_offset] >= 2, "the page was asked in chunks, so the delete happened mid-page"
+    assert requests_of_page[page_offset] >= 1, "the page was asked, so the delete happened mid-read"
     assert earlier_ticket not in simulator.store["tickets"]
     assert_whole_and_complete(simulator, output)
 

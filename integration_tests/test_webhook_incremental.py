@@ -80,7 +80,7 @@ def test_first_sync_snapshots_and_keeps_changes_made_during_the_snapshot(rig):
     with mutations_during_ticket_snapshot(sim, mutate) as mutated:
         first = rig.sync()
     assert mutated.is_set()
-    assert "/api/v1/tickets" in first.list_calls and "/api/v1/departments" in first.list_calls
+    assert "/api/v1/tickets/search" in first.list_calls and "/api/v1/departments" in first.list_calls
 
     rig.assert_exact()
     rows = rig.destination.rows("tickets")
@@ -238,7 +238,7 @@ def test_a_clean_receiver_restart_is_a_gap_the_next_sync_heals(rig):
 
     healing = rig.sync()
     assert any("no webhook receiver was running between" in w for w in healing.warnings), healing.warnings
-    assert "/api/v1/tickets" in healing.list_calls
+    assert "/api/v1/tickets/search" in healing.list_calls
     rig.assert_exact()
     assert rig.destination.rows("tickets")[order[0]]["subject"] == "changed while the receiver restarted"
 
@@ -280,7 +280,7 @@ def test_an_outage_longer_than_the_grace_makes_the_next_sync_warn_and_resnapshot
 
     healing = rig.sync()
     assert any("no webhook receiver was running between" in w and "re-reading" in w for w in healing.warnings)
-    assert "/api/v1/tickets" in healing.list_calls and "/api/v1/departments" in healing.list_calls
+    assert "/api/v1/tickets/search" in healing.list_calls and "/api/v1/departments" in healing.list_calls
     rig.assert_exact()
     assert rig.destination.rows("tickets")[created["id"]]["subject"] == "created while nobody listened"
 
@@ -304,7 +304,7 @@ def test_tickets_deleted_around_an_outage_are_deleted_by_the_healing_sync(rig, m
     rig.deliver()
     outage_longer_than_the_grace(rig, monkeypatch, while_down, synced=True)
     healing = rig.sync()
-    assert "/api/v1/tickets" in healing.list_calls
+    assert "/api/v1/tickets/search" in healing.list_calls
     rows = rig.destination.rows("tickets")
     assert (order[5] in rows, order[6] in rows) == (False, False)
     rig.assert_exact()
@@ -344,7 +344,7 @@ def test_a_healing_sync_keeps_the_newest_version_of_tickets_changed_before_and_d
 
     outage_longer_than_the_grace(rig, monkeypatch, while_down, synced=True)
     healing = rig.sync()
-    assert "/api/v1/tickets" in healing.list_calls
+    assert "/api/v1/tickets/search" in healing.list_calls
     rows = rig.destination.rows("tickets")
     assert (rows.get(order[3], {}).get("subject"), order[4] in rows) == ("the newest; its event was lost", False)
     rig.assert_exact()

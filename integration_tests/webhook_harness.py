@@ -225,7 +225,11 @@ def mutations_during_ticket_snapshot(sim: ZohoDeskSimulator, mutate: Callable[[]
             finished.set()
 
     def handle(method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple:
-        if method == "GET" and path == "/api/v1/tickets" and str(query.get("from", "0")) not in ("0", ""):
+        if (
+            method == "GET"
+            and path in ("/api/v1/tickets", "/api/v1/tickets/search")
+            and str(query.get("from", "0")) not in ("0", "")
+        ):
             started.set()
             assert finished.wait(60), "the mutations did not finish"
         return original(method, path, query, headers, body)

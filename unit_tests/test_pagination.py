@@ -1,5 +1,5 @@
-"""Paging: 204 ends a list, a short page ends a list, a 422 'exceeds the range' shrinks the page, and tickets
-merge their `fields` chunks by id."""
+"""Paging: 204 ends a list, a short page ends a list, a 422 'exceeds the range' shrinks the page, and module lists
+(contacts and the like) merge their `fields` chunks by id."""
 
 from __future__ import annotations
 
@@ -108,35 +108,43 @@ def test_a_limit_beyond_the_endpoint_range_shrinks_the_page_and_carries_on():
     ]
 
 
-def test_tickets_ask_each_page_once_per_field_chunk_and_merge_rows_by_id():
+# Contacts have 27 standard fields: with these, their `fields` names take two chunks of 29.
+MORE_CUSTOM_FIELDS = [
+    {"id": str(9100 + k), "apiName": f"cf_extra_{k}", "type": "Text", "isCustomField": True} for k in range(8)
+]
+
+
+def test_module_lists_ask_each_page_once_per_field_chunk_and_merge_rows_by_id():
+    """Contacts, accounts, tasks, calls and events (module_list_stream) still list with `fields=` chunks; tickets
+    read complete rows from the search instead (test_ticket_windows.py)."""
     custom = [
         {"id": "9001", "apiName": "cf_tier", "type": "Picklist", "isCustomField": True},
         {"id": "9002", "apiName": "renewal_date", "type": "Date", "isCustomField": True},  # no cf_ prefix given
         {"id": "9003", "apiName": "cf_notes", "type": "Textarea", "isCustomField": True},  # not listable
         {"id": "9004", "apiName": "subject", "type": "Text", "isCustomField": False},
-    ]
+    ] + MORE_CUSTOM_FIELDS
 
-    def tickets(request, context):
+    def contacts(request, context):
         fields = query(request)["fields"].split(",")
         offset = int(query(request)["from"])
         rows = []
-        for i in range(offset, min(offset + 100, 130)):  # 130 tickets
+        for i in range(offset, min(offset + 100, 130)):  # 130 contacts
             row = {"id": str(1892000000100000 + i)}
             for name in fields:
                 if name.startswith("cf_"):
                     row.setdefault("cf", {})[name] = f"{name}-{i}"
                 elif name != "id":
-                    row[name] = None if name == "dueDate" else f"{name}-{i}"
+                    row[name] = None if name == "phone" else f"{name}-{i}"
             rows.append(row)
         return {"data": rows}
 
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
         mocker.get(f"{DESK}/organizationFields", json={"data": custom})
-        mocker.get(f"{DESK}/tickets", json=tickets)
-        output = run_read(make_config(), "tickets")
+        mocker.get(f"{DESK}/contacts", json=contacts)
+        output = run_read(make_config(), "contacts")
 
-    calls = desk_queries(mocker, "tickets")
+    calls = desk_queries(mocker, "contacts")
     chunks = [q["fields"].split(",") for q in calls]
     assert all(len(chunk) <= 30 and chunk[0] == "id" for chunk in chunks)
     assert len(calls) == 4  # two pages (100, then 33 from offset 97) x two chunks of field names
@@ -149,9 +157,13 @@ def test_tickets_ask_each_page_once_per_field_chunk_and_merge_rows_by_id():
     assert len({r["id"] for r in records}) == 130
     first = records[0]
     assert first["modifiedTime"] == "modifiedTime-0"
-    assert first["cf"] == {"cf_tier": "cf_tier-0", "cf_renewal_date": "cf_renewal_date-0"}
+    assert {k: first["cf"][k] for k in ("cf_tier", "cf_renewal_date")} == {
+        "cf_tier": "cf_tier-0",
+        "cf_renewal_date": "cf_renewal_date-0",
+    }
+    assert len(first["cf"]) == 2 + len(MORE_CUSTOM_FIELDS)
     # The CDK serializer omits null values from records; a destination reads an absent field as null.
-    assert first["subject"] == "subject-0" and first.get("dueDate") is None
+    assert first["firstName"] == "firstName-0" and first.get("phone") is None
     assert all(q["sortBy"] == "createdTime" for q in calls)
 
 
@@ -179,10 +191,10 @@ def test_chunks_agree_only_on_the_same_tickets_in_the_same_order():
     assert not chunks_agree([[{"id": "1"}, {"id": "2"}], [{"id": "2"}, {"id": "3"}]])
 
 
-def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_partial_rows():
-    def tickets(request, context):
+def test_module_lists_whose_chunks_never_agree_fail_the_read_instead_of_emitting_partial_rows():
+    def contacts(request, context):
         fields = query(request)["fields"].split(",")
-        shift = 0 if "subject" in fields else 1  # the chunk without `subject` always sees the list one row on
+        shift = 0 if "firstName" in fields else 1  # the chunk without `firstName` always sees the list one row on
         return {
             "data": [
                 {
@@ -195,13 +207,13 @@ def test_tickets_whose_chunks_never_agree_fail_the_read_instead_of_emitting_part
 
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        mocker.get(f"{DESK}/organizationFields", json={"data": []})
-        mocker.get(f"{DESK}/tickets", json=tickets)
-        output = run_read(make_config(), "tickets", expect_failure=True)
+        mocker.get(f"{DESK}/organizationFields", json={"data": MORE_CUSTOM_FIELDS})
+        mocker.get(f"{DESK}/contacts", json=contacts)
+        output = run_read(make_config(), "contacts", expect_failure=True)
 
     assert not output.records
     assert any("kept changing while one page was read" in str(e.trace.error.message) for e in output.errors)
-    assert len(desk_queries(mocker, "tickets")) == 6 * 2  # six attempts at the first page, two chunks each
+    assert len(desk_queries(mocker, "contacts")) == 6 * 2  # six attempts at the first page, two chunks each
 
 
 def test_a_422_about_the_offset_is_not_taken_for_a_page_size_refusal():
