@@ -90,7 +90,7 @@ KEY_CHUNK = 500  # keeps IN (...) lists well under every driver's parameter limi
 
 
 def open_buffer(url: str) -> "EventBuffer":
-    """Open (and create if needed) the buffer at `sqlite:///abs/path.db` or `postgresql://...`."""
+    """Open (and create if needed) the buffer at `sqlite:////absolute/path.db` or `postgresql://...`."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "sqlite":
         from .sqlite_buffer import SqliteEventBuffer
@@ -101,7 +101,7 @@ def open_buffer(url: str) -> "EventBuffer":
 
         return PostgresEventBuffer(url)
     raise InvalidBufferUrl(
-        f"unsupported buffer URL {redact_url(url)!r}: use sqlite:///absolute/path.db or postgresql://user@host:port/db"
+        f"unsupported buffer URL {redact_url(url)!r}: use sqlite:////absolute/path.db or postgresql://user@host:port/db"
     )
 
 

@@ -8,15 +8,17 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import logging
 import os
 import socket
 import ssl
 import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Sequence, TypedDict
+from typing import Any, Callable, Iterator, Sequence, TypedDict
 from urllib.parse import urlsplit
 
 from .buffer import EventBuffer, EventBufferError, open_buffer
@@ -26,6 +28,8 @@ from .errors import UserError
 
 BUFFER_URL_ENV = "ZOHO_DESK_WEBHOOK_BUFFER_URL"  # keeps a database password out of `ps`
 GRACEFUL_SHUTDOWN_SECONDS = 5  # Zoho gives up on a delivery after about that long anyway
+DEFAULT_METRICS_PORT = 9108
+OPS_MAX_CONNECTIONS = 16  # scrapers and health checks, not the public
 
 
 # A function that adds subcommands: it gets the subparsers and the function that adds the usual --buffer-url.
@@ -61,16 +65,37 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
         help="address to listen on (default 127.0.0.1: this host only, e.g. behind a TLS reverse "
         "proxy); 0.0.0.0 listens on every interface, for --tls-cert/--tls-key or a container",
     )
-    serve.add_argument("--port", type=int, default=8443, help="0 picks a free port (printed on start)")
-    serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key serves HTTPS")
-    serve.add_argument("--tls-key", help="PEM private key")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8443,
+        help="port of the webhook endpoints, the only thing served there (default: 8443; 0 picks a free port, "
+        "printed on start)",
+    )
+    serve.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key the webhook port serves HTTPS")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    serve.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address of the operator's port, which serves GET /metrics (Prometheus) and GET /healthz over plain "
+        "HTTP (default 127.0.0.1: this host only; they describe the buffer, so keep them off the public network)",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"port of /metrics and /healthz (default: {DEFAULT_METRICS_PORT}; 0 picks a free port, printed on "
+        "start); it must differ from --port",
+    )
     serve.add_argument(
         "--heartbeat-seconds",
         type=float,
         default=5.0,
-        help=f"how often the receiver records that it is up (at most {MAX_HEARTBEAT_SECONDS:g})",
+        help=f"how often the receiver records that it is up (default: 5, at most {MAX_HEARTBEAT_SECONDS:g})",
     )
-    serve.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger deliveries are refused (413)")
+    serve.add_argument(
+        "--max-body-bytes", type=int, default=1_000_000, help="larger deliveries are refused (413) (default: 1000000)"
+    )
     limits = serve.add_argument_group("connection limits", "so that slow or idle clients cannot use up the sockets")
     limits.add_argument(
         "--max-connections",
@@ -107,7 +132,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
-        help="the receiver's log detail (request paths are never logged: they hold the secret token)",
+        help="the receiver's log detail (default: info; request paths are never logged: they hold the secret token)",
     )
     serve.add_argument(
         "--require-jwt-exp",
@@ -160,7 +185,8 @@ def _buffer_url_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--buffer-url",
         default=os.environ.get(BUFFER_URL_ENV),
-        help=f"sqlite:///abs/path.db or postgresql://user@host:port/db (default: ${BUFFER_URL_ENV})",
+        help=f"sqlite:////absolute/path.db (four slashes: a relative path is refused) or "
+        f"postgresql://user@host:port/db (default: ${BUFFER_URL_ENV})",
     )
 
 
@@ -199,16 +225,25 @@ def serve_command(args: argparse.Namespace) -> int:
             "re-read its streams"
         )
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.metrics_port == args.port and args.port != 0:
+        raise UserError("--metrics-port must differ from --port: /metrics and /healthz are not served to the public")
     buffer = opened_buffer(args)
+    sockets: list[socket.socket] = []
     try:
         buffer.check_writable()  # a receiver that cannot store deliveries must not answer Zoho's validation
-        sock = _listen(args.host, args.port)
+        sockets.append(_listen(args.host, args.port, "--port"))
+        sockets.append(_listen(args.metrics_host, args.metrics_port, "--metrics-port"))
     except BaseException:
+        for opened in sockets:
+            opened.close()
         buffer.close()
         raise
+    sock, ops_sock = sockets
     scheme = "https" if ssl_options else "http"
     host, port = sock.getsockname()[:2]
-    print(f"listening on {scheme}://{host}:{port}", file=sys.stderr, flush=True)
+    ops_host, ops_port = ops_sock.getsockname()[:2]
+    print(f"listening on {scheme}://{_url_host(host)}:{port}", file=sys.stderr, flush=True)
+    print(f"metrics and health on http://{_url_host(ops_host)}:{ops_port}", file=sys.stderr, flush=True)
     if not ssl_options:
         print(
             "warning: serving plain HTTP. Zoho Desk delivers only to ports 80/443 over HTTPS, so put a "
@@ -223,22 +258,54 @@ def serve_command(args: argparse.Namespace) -> int:
         heartbeat_seconds=args.heartbeat_seconds,
         verifier_factory=VerifierFactory(require_exp=args.require_jwt_exp),
     )
-    limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=args.max_connections)
-    # access_log off: the access log would print request paths, and the path is the secret.
-    # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
-    config = uvicorn.Config(
-        app,
-        http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
-        log_level=args.log_level,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        timeout_keep_alive=args.keep_alive_seconds,
-        h11_max_incomplete_event_size=args.max_header_bytes,
-        **ssl_options,
-    )
+
+    def config(app: Any, max_connections: int, **options: Any) -> uvicorn.Config:
+        limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=max_connections)
+        # access_log off: the access log would print request paths, and the path is the secret.
+        # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
+        return uvicorn.Config(
+            app,
+            http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
+            log_level=args.log_level,
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            timeout_keep_alive=args.keep_alive_seconds,
+            h11_max_incomplete_event_size=args.max_header_bytes,
+            **options,
+        )
+
+    class OpsServer(uvicorn.Server):
+        """Leaves the signals to the public server, which stops this one when it stops."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    # The receiver's lifespan (heartbeat, commits) belongs to the public server; the ops server only answers.
+    ops = OpsServer(config(app.state.ops, OPS_MAX_CONNECTIONS, lifespan="off"))
+
+    class PublicServer(uvicorn.Server):
+        """Starts the ops server once its own startup is done (so /healthz answers only once the receiver is up: its
+        first heartbeat written, its commits running), and stops it after its own shutdown."""
+
+        ops_serving: asyncio.Future[None] | None = None
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:  # set when the startup failed
+                self.ops_serving = asyncio.ensure_future(ops.serve(sockets=[ops_sock]))
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().shutdown(sockets=sockets)
+            finally:
+                if self.ops_serving is not None:
+                    ops.should_exit = True
+                    await self.ops_serving
+
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        PublicServer(config(app, args.max_connections, **ssl_options)).run(sockets=[sock])
     finally:
         buffer.close()
     return 0
@@ -311,9 +378,13 @@ def _tls_options(cert: str | None, key: str | None) -> TlsOptions:
     return {"ssl_certfile": cert, "ssl_keyfile": key}
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _listen(host: str, port: int, flag: str) -> socket.socket:
     if not 0 <= port <= 65535:
-        raise UserError(f"--port {port} is not a port number")
+        raise UserError(f"{flag} {port} is not a port number")
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
     except ValueError:
@@ -327,7 +398,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot listen on {host}:{port} ({flag}): {exc.strerror or exc}") from None
     return sock
 
 

@@ -312,7 +312,10 @@ def create_app(
     verifier_factory: Callable[[Endpoint], ZohoJwtVerifier] | None = None,
     receiver_id: str | None = None,
 ) -> Starlette:
-    """The receiver app. `heartbeat_seconds=None` turns the coverage heartbeat off."""
+    """The public app, which serves only the webhook endpoints; its lifespan runs the heartbeat and the commits.
+    `app.state.ops` is the operator's app, /healthz and /metrics of the same receiver, to be served on a port of its
+    own (`serve --metrics-port`): they tell anyone who can reach them about the buffer. `heartbeat_seconds=None`
+    turns the coverage heartbeat off."""
     receiver = WebhookReceiver(
         buffer,
         max_body_bytes=max_body_bytes,
@@ -324,14 +327,18 @@ def create_app(
     )
     app = Starlette(
         routes=[
-            Route("/healthz", receiver.healthz, methods=["GET"]),
-            Route("/metrics", receiver.metrics_text, methods=["GET"]),
             Route("/webhooks/{token}", receiver.validate, methods=["GET"]),
             Route("/webhooks/{token}", receiver.deliver, methods=["POST"]),
         ],
         lifespan=receiver.lifespan,
     )
     app.state.receiver = receiver
+    app.state.ops = Starlette(
+        routes=[
+            Route("/healthz", receiver.healthz, methods=["GET"]),
+            Route("/metrics", receiver.metrics_text, methods=["GET"]),
+        ]
+    )
     return app
 
 

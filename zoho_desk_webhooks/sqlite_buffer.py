@@ -108,10 +108,19 @@ def _switch_to_wal(conn: sqlite3.Connection) -> str:
 
 
 def sqlite_path(url: str) -> str:
+    """The absolute path of `sqlite:////absolute/path.db`. `sqlite:///x.db` is refused: it reads (as in SQLAlchemy)
+    as a path relative to the working directory, and the receiver and the connector's syncs run in different
+    directories, often on different containers, so each would silently use a file of its own."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise InvalidBufferUrl(f"SQLite buffer URL must look like sqlite:///absolute/path.db, got {url!r}")
-    path = "/" + url[len(prefix) :].lstrip("/")  # sqlite:///abs/x.db and sqlite:////abs/x.db alike
+        raise InvalidBufferUrl(f"SQLite buffer URL must look like sqlite:////absolute/path.db, got {url!r}")
+    rest = url[len(prefix) :]
+    if not rest.startswith("/"):
+        raise InvalidBufferUrl(
+            f"SQLite buffer URL {url!r} names a path relative to the working directory, which the receiver and the "
+            f"connector do not share: give the absolute path, with four slashes: sqlite:////absolute/path/{rest}"
+        )
+    path = "/" + rest.lstrip("/")
     if "?" in path or "#" in path:
         raise InvalidBufferUrl(f"SQLite buffer URL takes no query or fragment: {url!r}")
     return path

@@ -348,7 +348,7 @@ def test_webhook_receiver_serves_https_from_the_image(image, workdir):
     token_path = added.stdout.strip()
     assert token_path.startswith("/webhooks/") and len(token_path) > len("/webhooks/") + 16
 
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     name = f"zoho-desk-webhooks-{uuid.uuid4().hex[:8]}"
     started = podman(
         "run",
@@ -369,6 +369,8 @@ def test_webhook_receiver_serves_https_from_the_image(image, workdir):
         "127.0.0.1",
         "--port",
         str(port),
+        "--metrics-port",
+        str(metrics_port),
         "--tls-cert",
         f"{MOUNT}/{cert.name}",
         "--tls-key",
@@ -379,7 +381,7 @@ def test_webhook_receiver_serves_https_from_the_image(image, workdir):
         deadline, health, validation = time.monotonic() + 120, None, None
         while time.monotonic() < deadline:
             try:
-                health = requests.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=30)
+                health = requests.get(f"http://127.0.0.1:{metrics_port}/healthz", timeout=30)  # its own port
                 validation = requests.get(f"https://127.0.0.1:{port}{token_path}", verify=str(cert), timeout=30)
                 break
             except (requests.ConnectionError, requests.Timeout):

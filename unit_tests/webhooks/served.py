@@ -19,7 +19,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ServedReceiver:
-    def __init__(self, buffer_url: str, *extra: str, heartbeat_seconds: float = 0.2, port: int = 0) -> None:
+    def __init__(
+        self, buffer_url: str, *extra: str, heartbeat_seconds: float = 0.2, port: int = 0, metrics_port: int = 0
+    ) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [
@@ -35,6 +37,8 @@ class ServedReceiver:
                 str(port),
                 "--heartbeat-seconds",
                 str(heartbeat_seconds),
+                "--metrics-port",
+                str(metrics_port),
                 *extra,
             ],
             cwd=REPO_ROOT,
@@ -46,7 +50,7 @@ class ServedReceiver:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._collect, daemon=True)  # also keeps the pipe drained
         self._reader.start()
-        self.base_url = self._wait_for_address()
+        self.base_url, self.metrics_url = self._wait_for_addresses()
 
     @property
     def log(self) -> str:
@@ -56,18 +60,21 @@ class ServedReceiver:
         for line in self.process.stderr:
             self.lines.append(line)
 
-    def _wait_for_address(self, timeout: float = 60.0) -> str:
-        """The base URL once the receiver answers requests. "listening on" is printed before uvicorn has run the
-        app's startup (the first heartbeat) and installed its signal handlers, so a request or a SIGTERM right after
-        that line could meet a receiver that is not up yet: wait until /healthz answers, whatever its status."""
+    def _wait_for_addresses(self, timeout: float = 60.0) -> tuple[str, str]:
+        """The webhook port's and the metrics port's base URLs once the receiver answers requests. The addresses are
+        printed before uvicorn has run the app's startup (the first heartbeat) and installed its signal handlers, so
+        a request or a SIGTERM right after them could meet a receiver that is not up yet: wait until /healthz
+        answers, whatever its status (the metrics port is served once the webhook port's startup is done)."""
         deadline = time.monotonic() + timeout
-        address = None
+        address = metrics = None
         while time.monotonic() < deadline and self.process.poll() is None:
-            if address is None:
+            if address is None or metrics is None:
                 match = re.search(r"listening on (\S+)", self.log)
                 address = match.group(1) if match else None
-            if address and _answers(f"{address}/healthz"):
-                return address
+                match = re.search(r"metrics and health on (\S+)", self.log)
+                metrics = match.group(1) if match else None
+            if address and metrics and _answers(f"{metrics}/healthz"):
+                return address, metrics
             time.sleep(0.02)
         self.kill()
         raise RuntimeError("receiver did not start:\n" + self.log)

@@ -87,8 +87,10 @@ def _busy_port():
     "argv, message",
     [
         (["serve", "--buffer-url", "mysql://x/y"], "unsupported buffer URL"),
-        (["serve", "--buffer-url", "sqlite:///no/such/dir/x.db"], "does not exist"),
-        (["serve", "--buffer-url", "sqlite://relative.db"], "sqlite:///absolute/path.db"),
+        (["serve", "--buffer-url", "sqlite:////no/such/dir/x.db"], "does not exist"),
+        (["serve", "--buffer-url", "sqlite://relative.db"], "sqlite:////absolute/path.db"),
+        (["serve", "--buffer-url", "sqlite:///relative.db"], "four slashes: sqlite:////absolute/path/relative.db"),
+        (["serve", "--buffer-url", "sqlite:///var/lib/x.db"], "relative to the working directory"),
         (["serve", "--buffer-url", "postgresql://nobody:secret@127.0.0.1:1/db"], "cannot connect"),
         (["serve", "--buffer-url", "postgresql://x@h/db?no_such_option=1"], "PostgreSQL URL"),
         (["serve", "--buffer-url", "{url}", "--tls-cert", "/no/cert.pem", "--tls-key", "/no/key.pem"], "--tls-cert"),
@@ -96,6 +98,8 @@ def _busy_port():
         (["serve", "--buffer-url", "{url}", "--tls-cert", "{notpem}"], "go together"),
         (["serve", "--buffer-url", "{url}", "--host", "127.0.0.1", "--port", "{busy}"], "cannot listen"),
         (["serve", "--buffer-url", "{url}", "--port", "70000"], "not a port"),
+        (["serve", "--buffer-url", "{url}", "--port", "0", "--metrics-port", "{busy}"], "(--metrics-port)"),
+        (["serve", "--buffer-url", "{url}", "--port", "8443", "--metrics-port", "8443"], "must differ from --port"),
         (["serve", "--buffer-url", "{url}", "--heartbeat-seconds", "60"], "--heartbeat-seconds must be at most 10"),
         (
             ["serve", "--buffer-url", "{url}", "--header-timeout-seconds", "0"],
@@ -137,7 +141,7 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed():
     # response waited ~40 ms for Nagle + delayed ACK.
     from zoho_desk_webhooks.cli import _listen
 
-    sock = _listen("127.0.0.1", 0)
+    sock = _listen("127.0.0.1", 0, "--port")
     try:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
@@ -154,3 +158,14 @@ def test_version_and_a_loopback_default_host(capsys):
 
     args = build_parser()[0].parse_args(["serve", "--buffer-url", "sqlite:////tmp/x.db"])
     assert args.host == "127.0.0.1"  # plain HTTP is not offered to the network unless asked for
+    assert args.metrics_host == "127.0.0.1"  # nor the buffer's metrics and health
+
+
+def test_every_serve_option_has_help_text():
+    from zoho_desk_webhooks.cli import build_parser
+
+    _, commands = build_parser()
+    serve = commands.choices["serve"]
+    options = [action for action in serve._actions if action.option_strings and action.dest != "help"]
+    assert {option.dest for option in options} >= {"metrics_host", "metrics_port", "port", "host", "buffer_url"}
+    assert [option.option_strings for option in options if not (option.help or "").strip()] == []

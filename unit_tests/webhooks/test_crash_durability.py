@@ -246,7 +246,7 @@ def test_a_delivery_refused_during_a_database_outage_is_healed_by_the_next_sync(
 
         healing = rig.sync()
         assert any("could not store a delivery" in warning for warning in healing.warnings), healing.warnings
-        assert "/api/v1/tickets" in healing.list_calls
+        assert "/api/v1/tickets/search" in healing.list_calls  # the heal re-reads the tickets snapshot
         rig.assert_exact()
         assert rig.destination.rows("tickets")[tickets[1]]["subject"] == "refused during the outage"
     finally:
@@ -259,7 +259,7 @@ def test_the_receiver_serves_again_once_postgres_accepts_connections(postgres_se
     sim, rig, database = postgres_rig(postgres_server, tmp_path)
     try:
         restore = refuse_connections(postgres_server, database)
-        health = requests.get(f"http://127.0.0.1:{rig.port}/healthz", timeout=30)
+        health = requests.get(f"{rig.receiver.metrics_url}/healthz", timeout=30)
         assert health.status_code == 503 and health.json()["buffer_reachable"] is False
         restore()
         ticket = sorted(sim.store["tickets"])[0]

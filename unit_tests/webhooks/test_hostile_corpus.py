@@ -317,8 +317,8 @@ CASES: list = [
     ("method-put", {405}, lambda t: send(t, [t.event()], method="PUT")),
     ("method-delete", {405}, lambda t: send(t, b"", method="DELETE")),
     ("method-patch", {405}, lambda t: send(t, [t.event()], method="PATCH")),
-    ("method-post-to-healthz", {405}, lambda t: send(t, [t.event()], path="/healthz")),
-    ("method-post-to-metrics", {405}, lambda t: send(t, [t.event()], path="/metrics")),
+    ("post-to-healthz-on-the-public-port", {404}, lambda t: send(t, [t.event()], path="/healthz")),
+    ("post-to-metrics-on-the-public-port", {404}, lambda t: send(t, [t.event()], path="/metrics")),
     # stalled connections
     (
         "slowloris-body-never-completes",

@@ -297,18 +297,23 @@ def test_heartbeats_and_refusals_are_stamped_with_the_buffers_clock(sqlite_buffe
 def test_unreachable_buffer_503_and_unhealthy(tmp_path, jwks, signer):
     buffer = open_buffer(f"sqlite:///{tmp_path}/gone.db")
     client, path, _ = start(buffer, jwks)
-    assert client.get("/healthz").json()["buffer_reachable"] is True
+    assert ops(client).get("/healthz").json()["buffer_reachable"] is True
     buffer.close()
     assert post(client, path, [make_event(1)], signer.token()).status_code == 503
-    health = client.get("/healthz")
+    health = ops(client).get("/healthz")
     assert health.status_code == 503 and health.json()["buffer_reachable"] is False
+
+
+def ops(client):
+    """A client of the receiver's ops app (/healthz, /metrics), which `serve` puts on a port of its own."""
+    return TestClient(client.app.state.ops)
 
 
 def scrape(client):
     """/metrics, parsed by prometheus_client: {(sample name, labels as a sorted tuple): value}."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    response = client.get("/metrics")
+    response = ops(client).get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {
@@ -334,7 +339,7 @@ def test_health_is_unavailable_while_the_buffer_can_be_read_but_not_written(tmp_
     read_only_sqlite(monkeypatch)
     with open_buffer(url) as buffer, TestClient(create_app(buffer, heartbeat_seconds=60)) as client:
         buffer.ping()  # reads work
-        health = client.get("/healthz")
+        health = ops(client).get("/healthz")
     assert health.status_code == 503, health.json()
     assert health.json()["buffer_reachable"] is True and health.json()["buffer_writable"] is False
     assert health.json()["status"] == "unavailable"
@@ -342,14 +347,14 @@ def test_health_is_unavailable_while_the_buffer_can_be_read_but_not_written(tmp_
 
 def test_health_follows_the_heartbeat_writes(sqlite_buffer, monkeypatch):
     with TestClient(create_app(sqlite_buffer, heartbeat_seconds=0.1)) as client:
-        assert client.get("/healthz").json()["buffer_writable"] is True
+        assert ops(client).get("/healthz").json()["buffer_writable"] is True
         record_heartbeat = sqlite_buffer.record_heartbeat
         monkeypatch.setattr(sqlite_buffer, "record_heartbeat", failing("database or disk is full"))
-        wait_until(lambda: client.get("/healthz").status_code == 503)
-        assert client.get("/healthz").json()["buffer_reachable"] is True
+        wait_until(lambda: ops(client).get("/healthz").status_code == 503)
+        assert ops(client).get("/healthz").json()["buffer_reachable"] is True
         monkeypatch.setattr(sqlite_buffer, "record_heartbeat", record_heartbeat)
-        wait_until(lambda: client.get("/healthz").status_code == 200)
-        assert client.get("/healthz").json() | {"receiver_id": "-", "started_at": "-", "last_heartbeat": "-"} == {
+        wait_until(lambda: ops(client).get("/healthz").status_code == 200)
+        assert ops(client).get("/healthz").json() | {"receiver_id": "-", "started_at": "-", "last_heartbeat": "-"} == {
             "status": "ok",
             "buffer_reachable": True,
             "buffer_writable": True,
@@ -360,7 +365,7 @@ def test_health_follows_the_heartbeat_writes(sqlite_buffer, monkeypatch):
 
 
 def test_without_a_heartbeat_health_is_reachability_only(sqlite_buffer):
-    health = TestClient(create_app(sqlite_buffer, heartbeat_seconds=None)).get("/healthz")
+    health = ops(TestClient(create_app(sqlite_buffer, heartbeat_seconds=None))).get("/healthz")
     assert health.status_code == 200 and health.json()["buffer_writable"] is None
 
 
@@ -368,7 +373,7 @@ def test_metrics_are_prometheus_text(sqlite_buffer, jwks, signer):
     client, path, _ = start(sqlite_buffer, jwks)
     post(client, path, [make_event(1)], signer.token())
     post(client, path, [make_event(1)], None)
-    lines = client.get("/metrics").text.splitlines()
+    lines = ops(client).get("/metrics").text.splitlines()
     assert "# TYPE zoho_desk_webhook_events_stored_total counter" in lines
     samples = scrape(client)
     assert samples[("zoho_desk_webhook_requests_received_total", ())] == 2

@@ -66,7 +66,7 @@ def test_heartbeats_cover_the_uptime_and_stop_with_the_process(tmp_path):
     open_buffer(url).close()
     before = dt.datetime.now(dt.timezone.utc)
     receiver = ServedReceiver(url, heartbeat_seconds=0.1)
-    assert requests.get(f"{receiver.base_url}/healthz", timeout=5).json()["buffer_reachable"] is True
+    assert requests.get(f"{receiver.metrics_url}/healthz", timeout=5).json()["buffer_reachable"] is True
     alive_at = dt.datetime.now(dt.timezone.utc)
     with open_buffer(url) as buffer:
         # no sleep-and-hope: wait until a heartbeat after `alive_at` is stored (the CI machine may be slow)
@@ -104,6 +104,28 @@ def _heartbeat_after(buffer, moment: dt.datetime) -> bool:
     return buffer.uncovered_intervals(moment, moment + dt.timedelta(milliseconds=1), dt.timedelta(0)) == []
 
 
+def test_metrics_and_health_are_served_only_on_their_own_port(tmp_path, jwks, signer):
+    url = f"sqlite:///{tmp_path}/buffer.db"
+    with open_buffer(url) as setup:
+        _, token = setup.create_endpoint(ORG, jwks.url, WEBHOOK)
+    receiver = ServedReceiver(url)
+    try:
+        public, ops = receiver.base_url, receiver.metrics_url
+        assert public != ops
+        for path in ("/healthz", "/metrics"):
+            assert requests.get(f"{public}{path}", timeout=30).status_code == 404, f"{path} on the public port"
+            assert requests.get(f"{ops}{path}", timeout=30).status_code == 200, f"{path} on the metrics port"
+        delivered = requests.post(
+            f"{public}/webhooks/{token}", json=[make_event(1)], headers={"X-ZDesk-JWT": signer.token()}, timeout=30
+        )
+        assert delivered.status_code == 200
+        assert requests.get(f"{ops}/webhooks/{token}", timeout=30).status_code == 404, "no webhooks on the ops port"
+        assert "zoho_desk_webhook_events_stored_total 1.0" in requests.get(f"{ops}/metrics", timeout=30).text
+    finally:
+        log = receiver.stop()
+    assert f"metrics and health on {ops}" in log
+
+
 def test_serves_https_with_the_given_certificate(tmp_path):
     cert, key = _self_signed(tmp_path)
     url = f"sqlite:///{tmp_path}/buffer.db"
@@ -112,9 +134,13 @@ def test_serves_https_with_the_given_certificate(tmp_path):
         assert receiver.base_url.startswith("https://")
         with requests.Session() as session:
             response = session.get(
-                f"{receiver.base_url.replace('127.0.0.1', 'localhost')}/healthz", verify=str(cert), timeout=5
+                f"{receiver.base_url.replace('127.0.0.1', 'localhost')}/webhooks/no-such-token",
+                verify=str(cert),
+                timeout=5,
             )
-        assert response.status_code == 200
+        assert response.status_code == 404, "answered over TLS"
+        assert receiver.metrics_url.startswith("http://127.0.0.1:"), "the operator's port stays plain, on loopback"
+        assert requests.get(f"{receiver.metrics_url}/healthz", timeout=5).status_code == 200
     finally:
         # kill, not stop: an idle TLS client keeps a graceful shutdown waiting (bounded at 5 s)
         receiver.kill()
@@ -273,14 +299,14 @@ def test_slow_clients_are_cut_off_while_deliveries_and_health_go_on(tmp_path, jw
             timeout=30,
         )
         assert response.status_code == 200 and response.json() == {"stored": 1, "duplicates": 0}
-        assert requests.get(f"{receiver.base_url}/healthz", timeout=30).status_code == 200
+        assert requests.get(f"{receiver.metrics_url}/healthz", timeout=30).status_code == 200
 
         for sock in (silent, trickling, stalled_body):
             wait_until(lambda: closed_by_server(sock))
         assert RECEIVED.get(stalled_body, b"").startswith(b"HTTP/1.1 408 "), RECEIVED.get(stalled_body)
         assert b'{"error":"body_timeout"}' in RECEIVED[stalled_body]
         assert silent not in RECEIVED and trickling not in RECEIVED
-        assert requests.get(f"{receiver.base_url}/healthz", timeout=30).status_code == 200
+        assert requests.get(f"{receiver.metrics_url}/healthz", timeout=30).status_code == 200
     finally:
         stop.set()
         for sock in (silent, trickling, stalled_body):
