@@ -28,7 +28,8 @@ class ConnectorConfig(dict):  # type: ignore[type-arg]
         super().__init__(values)
         self.config_path = config_path
         self.announce_changes = announce_changes
-        self.ledger = CreditLedger()
+        budget = values.get("max_credits_per_sync")
+        self.ledger = CreditLedger(budget=int(budget) if budget else None)
         self._tokens: Optional["ZohoTokenManager"] = None
         self._tokens_lock = threading.Lock()
 

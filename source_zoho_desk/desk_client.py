@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk import packaged_manifest, zoho_hosts
 from source_zoho_desk.components.auth import ZohoOAuthAuthenticator
+from source_zoho_desk.components.credits import ledger_of
 from source_zoho_desk.components.error_handler import ZohoErrorHandler
 from source_zoho_desk.zoho_errors import Do, Verdict, json_body, judge
 
@@ -70,14 +71,17 @@ class DeskClient:
         params: Optional[Mapping[str, Any]] = None,
         json: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
+        stream: Optional[str] = None,
     ) -> requests.Response:
         """Sends one Desk call under the manifest's policy and returns Zoho's final answer: a success, or a refusal
         for the caller to phrase (see `refusal`). Token problems, spent retries and an unreachable host raise the
         AirbyteTracedException a stream would raise."""
-        return self._send(self._http, method, path, params=params, json=json, headers=headers)
+        return self._send(self._http, method, path, params=params, json=json, headers=headers, stream=stream)
 
-    def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> requests.Response:
-        return self.request("GET", path, params=params)
+    def get(
+        self, path: str, params: Optional[Mapping[str, Any]] = None, stream: Optional[str] = None
+    ) -> requests.Response:
+        return self.request("GET", path, params=params, stream=stream)
 
     def refusal(
         self, response: requests.Response, *, stream: str, scopes: Optional[str] = None
@@ -90,7 +94,7 @@ class DeskClient:
         """The record at `path/record_id`, or None when Zoho no longer has it or will not show this one record (the
         table's `one_record` column; the error handler logs the skip): failing would block every later event of the
         stream for good."""
-        response = self._send(self._one_record_http, "GET", f"{path}/{record_id}")
+        response = self._send(self._one_record_http, "GET", f"{path}/{record_id}", stream=path)
         verdict = judge(response, reads_one_record=True, longest_wait=self._handler.longest_wait)
         if verdict is None:
             return json_body(response)
@@ -99,11 +103,20 @@ class DeskClient:
         raise self._failure(verdict, path)
 
     def list_page(
-        self, path: str, offset: int, limit: int, params: Optional[Mapping[str, Any]] = None
+        self,
+        path: str,
+        offset: int,
+        limit: int,
+        params: Optional[Mapping[str, Any]] = None,
+        stream: Optional[str] = None,
     ) -> List[Dict[str, Any]]:
-        """One page of a Zoho list or search (`from`/`limit`, plus `params`); Zoho answers an empty page with 204."""
-        response = self.get(path, params={**(params or {}), "from": offset, "limit": limit})
-        failure = self.refusal(response, stream=path.split("/")[0])
+        """One page of a Zoho list or search (`from`/`limit`, plus `params`); Zoho answers an empty page with 204.
+        Its credits count for `stream` (by default the path's first part)."""
+        stream = stream or path.split("/")[0]
+        response = self._send(
+            self._http, "GET", path, params={**(params or {}), "from": offset, "limit": limit}, stream=stream
+        )
+        failure = self.refusal(response, stream=stream)
         if failure is not None:
             raise failure
         rows = json_body(response).get("data")
@@ -126,7 +139,12 @@ class DeskClient:
         params: Optional[Mapping[str, Any]] = None,
         json: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
+        stream: Optional[str] = None,
     ) -> requests.Response:
+        """Sends under the run's credit budget and books the answer's credits to `stream` (the path's first part)."""
+        stream = stream or path.split("/")[0]
+        ledger = ledger_of(self._config)
+        ledger.check_budget(stream)
         _, response = http.send_request(
             method.upper(),
             f"{self.base_url}/{path.lstrip('/')}",
@@ -135,6 +153,7 @@ class DeskClient:
             params=dict(params or {}),
             json=json,
         )
+        ledger.observe(stream, response)
         return response
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
 
 import requests
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 WEIGHT_HEADER = "X-Rate-Limit-Request-Weight-v3"
 REMAINING_HEADER = "X-Rate-Limit-Remaining-v3"
@@ -34,8 +36,29 @@ class StreamUsage:
 
 @dataclass
 class CreditLedger:
+    """The run's credits per stream, and its budget (`max_credits_per_sync`): no request starts once the credits
+    spent reach it, so a sync stops with the state saved so far instead of spending the portal's daily credits."""
+
+    budget: Optional[int] = None
     _usage: Dict[str, StreamUsage] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def spent(self) -> int:
+        with self._lock:
+            return sum(usage.credits for usage in self._usage.values())
+
+    def check_budget(self, stream: str) -> None:
+        """Raises before a request of `stream` when the run has spent its budget."""
+        if self.budget is None:
+            return
+        spent = self.spent()
+        if spent >= self.budget:
+            raise AirbyteTracedException(
+                message=f"This sync has spent {spent:,} Zoho Desk API credits, its budget ('Credit budget per sync' is "
+                f"{self.budget:,}); {stream} stops here. What was read is kept and the next sync goes on from the "
+                "saved state; raise the budget to read more per sync.",
+                failure_type=FailureType.transient_error,
+            )
 
     def observe(self, stream: str, response: requests.Response) -> None:
         with self._lock:

@@ -174,15 +174,13 @@ def module_fields(config: Mapping[str, Any], module: str) -> ModuleFields:
 
 def _read_definitions(config: Mapping[str, Any], module: str) -> ModuleFields:
     """`/fields?module=M`, else `/organizationFields?module=M`; neither: no definitions, with one warning."""
-    from source_zoho_desk.components.credits import ledger_of
     from source_zoho_desk.desk_client import DeskClient, json_body
 
     refusals = []
     for path in DEFINITION_SOURCES:
         try:
             client = DeskClient(config)  # type: ignore[arg-type]
-            response = client.get(path, params={"module": module})
-            ledger_of(config).observe("organization_fields", response)
+            response = client.get(path, params={"module": module}, stream="organization_fields")
             failure = client.refusal(response, stream="organization_fields")
         except AirbyteTracedException as error:
             refusals.append(f"{path}: {error.message or error}")

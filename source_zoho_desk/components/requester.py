@@ -27,6 +27,7 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk import zoho_hosts
+from source_zoho_desk.components.credits import ledger_of
 from source_zoho_desk.components.pagination import sent_limit, sent_url
 from source_zoho_desk.zoho_errors import is_page_too_large
 
@@ -60,6 +61,7 @@ class ZohoDeskRequester(HttpRequester):
     def send_request(
         self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any
     ) -> Optional[requests.Response]:
+        ledger_of(self.config).check_budget(self.name)
         params = dict(request_params or {})
         if self._accepted_limit and "limit" in params and int(params["limit"]) > self._accepted_limit:
             params["limit"] = self._accepted_limit

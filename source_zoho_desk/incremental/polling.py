@@ -80,7 +80,8 @@ def version_cursor(record: Dict[str, Any], floor: int, time_field: str = "modifi
 POLL_LOOKBACK = timedelta(minutes=10)
 # A first poll with no start_date lists everything Zoho has.
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-STATE_EVERY_RECORDS = 1000
+# A checkpoint after every search page: a sync stopped anywhere (credits, a failure) resumes from its last page.
+STATE_EVERY_RECORDS = SEARCH_PAGE
 # A per-ticket stream reads the child lists of this many changed tickets between checkpoints.
 CHILD_PARENTS_PER_BATCH = 100
 

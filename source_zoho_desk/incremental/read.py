@@ -83,7 +83,7 @@ def read_incremental(
 def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
     def page(start: datetime, end: datetime, offset: int, limit: int) -> List[Dict[str, Any]]:
         params = {"modifiedTimeRange": f"{iso(start)},{iso(end)}", "sortBy": "modifiedTime"}
-        return client.list_page(str(stream.search_path), offset, limit, params=params)
+        return client.list_page(str(stream.search_path), offset, limit, params=params, stream=stream.name)
 
     return page
 
@@ -91,7 +91,7 @@ def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
 def recycle_bin_pages(client: DeskClient, stream: IncrementalStream) -> Callable[[int], List[Dict[str, Any]]]:
     """The stream's recycle bin entries, newest deletion first."""
     params = {"sortBy": "-deletedTime", **({"module": stream.recycle_bin_module} if stream.recycle_bin_module else {})}
-    return lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE, params=params)
+    return lambda offset: client.list_page("recycleBin", offset, RECYCLE_BIN_PAGE, params=params, stream=stream.name)
 
 
 def _follow_webhooks(
