@@ -23,6 +23,7 @@ import jwt
 from .models import Endpoint
 
 log = logging.getLogger(__name__)
+VERIFIED_TOKENS = 1024  # tokens whose signature was verified, kept to skip verifying them again
 FETCH_ERRORS = (jwt.PyJWTError, ValueError)  # ValueError: a body that is not JSON, which PyJWKClient lets through
 
 
@@ -166,21 +167,57 @@ class ZohoJwtVerifier:
         self._leeway = leeway_seconds
         self._required = ["iss", "aud"] + (["exp"] if require_exp else [])
         self._claims_logged = False
+        # token -> (its kid, the key that verified it, its claims). A token seen again (a sender may reuse one until
+        # it expires) skips the signature check, not the time checks, and only while its key is still the one the
+        # key set gives for its kid. Only verified tokens get in, so strangers cannot fill it.
+        self._verified: dict[str, tuple[str | None, Any, dict[str, Any]]] = {}
 
     def verify(self, token: str | None, *, org_id: str, webhook_id: str | None, fetch: bool = True) -> dict[str, Any]:
         """Return the claims, or raise a JwtRejected subclass (or JwksUnavailable). With `fetch=False` nothing blocks
         (no lock, no HTTP): KeysNotCached if the answer needs the key set checked or fetched."""
         if not token:
             raise MissingJwt("no X-ZDesk-JWT header")
+        known = self._verified.get(token)
+        if known is not None and self._key(known[0], fetch) is known[1]:
+            claims = known[2]
+            self._check_times(claims)
+        else:
+            claims = self._decoded(token, fetch)
+        if claims.get("iss") != f"orgId:{org_id}":
+            raise WrongIssuer("JWT issuer is not this endpoint's org")
+        if not _audience_matches(claims.get("aud"), webhook_id):
+            raise WrongAudience("JWT audience is not this endpoint's webhook")
+        if not self._claims_logged:
+            self._claims_logged = True  # names only: values may identify the org
+            log.info(
+                "Zoho webhook JWTs carry the claims %s%s",
+                ", ".join(sorted(claims)),
+                "" if "exp" in claims else " (no exp: a copied token would not expire)",
+            )
+        return claims
+
+    def _key(self, kid: str | None, fetch: bool) -> Any:
+        if fetch:
+            return self.keys.key_for(kid)
+        key = self.keys.cached_key(kid)
+        if key is None:
+            raise KeysNotCached(self.keys.url)
+        return key
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """PyJWT's checks of exp, iat and nbf (already numbers: PyJWT checked that), for a token verified before."""
+        now = time.time()
+        if "exp" in claims and claims["exp"] <= now - self._leeway:
+            raise ExpiredJwt("JWT has expired")
+        if any(name in claims and claims[name] > now + self._leeway for name in ("iat", "nbf")):
+            raise PrematureJwt("JWT is not valid yet (iat/nbf in the future)")
+
+    def _decoded(self, token: str, fetch: bool) -> dict[str, Any]:
         header = _unverified_header(token)
         if header.get("alg") != "RS256":
             raise UnsupportedAlgorithm(f"JWT algorithm {header.get('alg')!r} is not RS256")
-        if fetch:
-            key = self.keys.key_for(header.get("kid"))
-        else:
-            key = self.keys.cached_key(header.get("kid"))
-            if key is None:
-                raise KeysNotCached(self.keys.url)
+        kid = header.get("kid")
+        key = self._key(kid, fetch)
         try:
             claims = jwt.decode(
                 token,
@@ -199,17 +236,9 @@ class ZohoJwtVerifier:
             raise BadSignature("JWT signature does not verify") from None
         except jwt.InvalidTokenError as exc:
             raise MalformedJwt(f"JWT is invalid: {type(exc).__name__}") from None
-        if claims.get("iss") != f"orgId:{org_id}":
-            raise WrongIssuer("JWT issuer is not this endpoint's org")
-        if not _audience_matches(claims.get("aud"), webhook_id):
-            raise WrongAudience("JWT audience is not this endpoint's webhook")
-        if not self._claims_logged:
-            self._claims_logged = True  # names only: values may identify the org
-            log.info(
-                "Zoho webhook JWTs carry the claims %s%s",
-                ", ".join(sorted(claims)),
-                "" if "exp" in claims else " (no exp: a copied token would not expire)",
-            )
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()  # crude but bounded; threads may race here harmlessly (each entry is whole)
+        self._verified[token] = (kid, key, claims)
         return claims
 
 

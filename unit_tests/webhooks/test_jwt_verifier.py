@@ -229,3 +229,27 @@ def test_the_claim_names_of_the_first_accepted_token_are_logged_once(verifier, s
     messages = [r.getMessage() for r in caplog.records if r.name == jv.__name__]
     assert messages == ["Zoho webhook JWTs carry the claims aud, iat, iss (no exp: a copied token would not expire)"]
     assert ORG not in messages[0] and token.split(".")[2] not in messages[0]
+
+
+def test_a_token_seen_again_is_not_verified_again_but_still_expires(verifier, signer, monkeypatch):
+    token = signer.token(expires_in=60)
+    verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)
+    decoded = []
+    monkeypatch.setattr(jv.jwt, "decode", lambda *args, **kwargs: decoded.append(1) or {})
+    assert verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)["iss"] == f"orgId:{ORG}"
+    assert decoded == [], "its signature was checked once"
+    with pytest.raises(jv.WrongIssuer):  # the claims are checked against each endpoint all the same
+        verifier.verify(token, org_id="another-org", webhook_id=WEBHOOK)
+    real_time = time.time
+    monkeypatch.setattr(jv.time, "time", lambda: real_time() + 60 + 31)  # past exp and the 30 s leeway
+    with pytest.raises(jv.ExpiredJwt):
+        verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)
+
+
+def test_a_token_seen_again_is_refused_once_its_key_left_the_key_set(verifier, signer, jwks, clock, other_rsa_key):
+    token = signer.token()
+    verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)
+    jwks.keys = [public_jwk(other_rsa_key, "zoho-key-2")]  # Zoho rotated: the old key is gone
+    clock.advance(601)  # past the key set's ttl: the next check fetches it again
+    with pytest.raises(jv.UnknownSigningKey):
+        verifier.verify(token, org_id=ORG, webhook_id=WEBHOOK)
