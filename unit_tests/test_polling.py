@@ -24,20 +24,27 @@ class FakeSearch:
         self.offsets = []
         self.between_pages = between_pages or (lambda fake: None)
 
-    def __call__(self, start, end, offset, limit):
+    def __call__(self, ranges, sort_by, offset, limit):
         assert offset <= MAX_FROM, "Zoho answers 422 to a from above 999"
         self.offsets.append(offset)
         matching = sorted(
-            (r for r in self.rows.values() if start <= parse_time(r["modifiedTime"]) <= end),
-            key=lambda r: (r["modifiedTime"], r["id"]),
+            (
+                r
+                for r in self.rows.values()
+                if all(start <= parse_time(r[field]) <= end for field, (start, end) in ranges.items())
+            ),
+            key=lambda r: (r[sort_by], r["id"]),
         )
         page = [dict(r) for r in matching[offset : offset + limit]]
         self.between_pages(self)
         return page
 
 
-def rows_at(times):
-    return [{"id": str(1000 + i), "modifiedTime": iso(t)} for i, t in enumerate(times)]
+def rows_at(times, created=None):
+    return [
+        {"id": str(1000 + i), "modifiedTime": iso(t), "createdTime": iso(created(i) if created else T0)}
+        for i, t in enumerate(times)
+    ]
 
 
 def read_ids(fake, since=T0, until=END):
@@ -64,9 +71,21 @@ def test_many_rows_sharing_one_millisecond_are_paged_by_offset_within_it():
     assert max(fake.offsets) == 200
 
 
-def test_more_rows_in_one_millisecond_than_search_can_page_is_a_clear_error():
+def test_more_rows_in_one_millisecond_than_search_can_page_are_read_by_creation_time_within_it():
+    mass = T0 + timedelta(hours=1)
+    rows = rows_at(
+        [T0 + timedelta(minutes=i) for i in range(30)] + [mass] * 2500 + [mass + timedelta(milliseconds=1)] * 5,
+        created=lambda i: T0 - timedelta(days=1) + timedelta(seconds=i // 3),  # 3 rows share each creation time
+    )
+    fake = FakeSearch(rows)
+    ids = read_ids(fake)
+    assert sorted(ids) == sorted(r["id"] for r in rows) and len(ids) == len(set(ids))
+    assert max(fake.offsets) <= MAX_FROM
+
+
+def test_more_rows_sharing_both_times_than_search_can_page_is_a_clear_error():
     fake = FakeSearch(rows_at([T0 + timedelta(hours=1)] * 1200))
-    with pytest.raises(AirbyteTracedException, match="More than 1,000 tickets share the modification time"):
+    with pytest.raises(AirbyteTracedException, match="More than 1,000 tickets share the modification time .* and the"):
         read_ids(fake)
 
 

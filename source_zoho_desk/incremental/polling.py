@@ -4,7 +4,8 @@ deep offsets.
 Zoho's search takes `modifiedTimeRange`, sorts by `modifiedTime` and stops at `from` 999. So every request starts
 its range at the newest `modifiedTime` read so far ("keyset" paging): `from` only ever skips rows that share one
 millisecond, however many rows changed, and a row deleted or modified while the read runs cannot push another one
-past a page boundary. Rows at the boundary millisecond are asked again and dropped when already read.
+past a page boundary. Rows at the boundary millisecond are asked again and dropped when already read. A millisecond
+holding more rows than `from` reaches (a mass update) is read the same way by `createdTime` within it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteMessage, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -27,38 +28,66 @@ logger = logging.getLogger("airbyte")
 
 SEARCH_PAGE = 100
 MAX_FROM = 999  # Zoho's search refuses a larger `from`
+# A first poll with no start_date lists everything Zoho has.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# One page of a search: (range start, range end, from, limit) -> rows sorted by modifiedTime ascending.
-SearchPage = Callable[[datetime, datetime, int, int], List[Dict[str, Any]]]
+# One page of a search: ({field: (range start, range end)}, sort field, from, limit) -> rows sorted by that field
+# ascending, each range (`modifiedTimeRange`, `createdTimeRange`) inclusive.
+SearchPage = Callable[[Mapping[str, Tuple[datetime, datetime]], str, int, int], List[Dict[str, Any]]]
 
 
 def modified_rows(search: SearchPage, since: datetime, until: datetime, what: str) -> Iterator[Dict[str, Any]]:
     """Every row with `since <= modifiedTime <= until`, once, in modifiedTime order (ties in Zoho's order)."""
+    return _keyset_rows(search, "modifiedTime", since, until, {}, set(), what)
+
+
+def _keyset_rows(
+    search: SearchPage,
+    field: str,
+    since: datetime,
+    until: datetime,
+    fixed: Mapping[str, Tuple[datetime, datetime]],
+    already: Set[str],
+    what: str,
+) -> Iterator[Dict[str, Any]]:
+    """The rows with `since <= field <= until` (and within the `fixed` ranges), once, skipping the ids `already`
+    read. A millisecond of modifiedTime with more rows than `from` can page (a mass update) is read by createdTime
+    within it; only more than 1,000 rows sharing both times are beyond Zoho's search."""
     start, skip = since, 0
-    read_at_start: Set[str] = set()  # ids already read whose modifiedTime equals `start`
+    read_at_start: Set[str] = set()  # ids already read whose `field` equals `start`
     while True:
         if skip > MAX_FROM:
-            raise AirbyteTracedException(
-                message=f"More than {MAX_FROM + 1:,} {what} share the modification time {iso(start)}, more than Zoho's "
-                "search can page through. The next sync tries again; if this persists (a mass update), reset the "
-                "stream to read it in full.",
-                failure_type=FailureType.transient_error,
-            )
-        rows = search(start, until, skip, SEARCH_PAGE)
+            if field != "modifiedTime":
+                raise AirbyteTracedException(
+                    message=f"More than {MAX_FROM + 1:,} {what} share the modification time "
+                    f"{iso(fixed['modifiedTime'][0])} and the creation time {iso(start)}, more than Zoho's search "
+                    "can page through. The next sync tries again; if this persists, reset the stream to read it in "
+                    "full.",
+                    failure_type=FailureType.transient_error,
+                )
+            logger.info(f"{what}: more than {MAX_FROM + 1:,} modified at {iso(start)}; reading them by creation time.")
+            crowded = {**fixed, "modifiedTime": (start, start)}
+            yield from _keyset_rows(search, "createdTime", EARLIEST, until, crowded, read_at_start, what)
+            start, skip, read_at_start = start + timedelta(milliseconds=1), 0, set()
+            if start > until:
+                return
+            continue
+        rows = search({**fixed, field: (start, until)}, field, skip, SEARCH_PAGE)
         newest = start
         for row in rows:
-            record_id, modified = str(row.get("id")), parse_time(row.get("modifiedTime"))
-            if modified is None:
-                logger.warning(f"{what}: Zoho's search listed record {record_id} without a modifiedTime; kept as is.")
+            record_id, moment = str(row.get("id")), parse_time(row.get(field))
+            if moment is None:
+                logger.warning(f"{what}: Zoho's search listed record {record_id} without a {field}; kept as is.")
                 yield row
                 continue
-            if modified == start and record_id in read_at_start:
+            if moment == start and record_id in read_at_start:
                 continue
-            newest = max(newest, modified)
-            yield row
+            newest = max(newest, moment)
+            if record_id not in already:
+                yield row
         if len(rows) < SEARCH_PAGE:
             return
-        at_newest = {str(r.get("id")) for r in rows if parse_time(r.get("modifiedTime")) == newest}
+        at_newest = {str(r.get("id")) for r in rows if parse_time(r.get(field)) == newest}
         if newest > start:
             # Restart the range at the newest millisecond read: its rows come again first and are dropped.
             start, skip, read_at_start = newest, 0, at_newest
@@ -78,8 +107,6 @@ def version_cursor(record: Dict[str, Any], floor: int, time_field: str = "modifi
 # Each poll starts this long before the last one ended: Zoho's search index may lag a little behind writes, and the
 # connector's clock may differ from Zoho's. Rows read twice carry the same cursor, so a destination keeps one.
 POLL_LOOKBACK = timedelta(minutes=10)
-# A first poll with no start_date lists everything Zoho has.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A checkpoint after every search page: a sync stopped anywhere (credits, a failure) resumes from its last page.
 STATE_EVERY_RECORDS = SEARCH_PAGE
 # A per-ticket stream reads the child lists of this many changed tickets between checkpoints.

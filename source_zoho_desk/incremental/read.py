@@ -81,9 +81,13 @@ def read_incremental(
 
 
 def search_pages(client: DeskClient, stream: IncrementalStream) -> SearchPage:
-    def page(start: datetime, end: datetime, offset: int, limit: int) -> List[Dict[str, Any]]:
-        params = {"modifiedTimeRange": f"{iso(start)},{iso(end)}", "sortBy": "modifiedTime"}
-        return client.list_page(str(stream.search_path), offset, limit, params=params, stream=stream.name)
+    def page(
+        ranges: Mapping[str, Tuple[datetime, datetime]], sort_by: str, offset: int, limit: int
+    ) -> List[Dict[str, Any]]:
+        params = {f"{field}Range": f"{iso(start)},{iso(end)}" for field, (start, end) in ranges.items()}
+        return client.list_page(
+            str(stream.search_path), offset, limit, params={**params, "sortBy": sort_by}, stream=stream.name
+        )
 
     return page
 
