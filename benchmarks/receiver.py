@@ -2,12 +2,13 @@
 
     python -m benchmarks.receiver --buffer-url sqlite:////tmp/bench.db \
         [--buffer-url postgresql://postgres@127.0.0.1:5432/bench] [--requests 2000 --concurrency 16]
-        [--events-per-request 1]
+        [--events-per-request 1] [--jwt-per-request]
 
 For each buffer it starts `zoho-desk-webhooks serve` as a subprocess on 127.0.0.1, serves a JWKS for a fresh RSA
 key, and sends signed deliveries from N threads, each with its own keep-alive `http.client` connection (Zoho sends
 one event per POST; --events-per-request > 1 measures multi-event POSTs). A delivery counts only when answered 200,
-i.e. committed. It then checks every acknowledged event is in the buffer and reads them all back in pages.
+i.e. committed. One JWT signs every delivery (the receiver verifies a token it has seen once);
+--jwt-per-request signs each with its own, all signed before the clock starts. It then checks every acknowledged event is in the buffer and reads them all back in pages.
 Client and server share the machine, so the figures are a floor for the receiver alone.
 Standard library plus runtime dependencies only: it runs from a plain install (`pip install .`).
 """
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--events-per-request", type=int, default=1, help="Zoho usually sends 1")
     parser.add_argument("--drain-page", type=int, default=1000)
+    parser.add_argument(
+        "--jwt-per-request", action="store_true", help="a JWT of its own for every delivery (a full check each)"
+    )
     args = parser.parse_args()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with JwksServer(key) as jwks_url:
@@ -58,14 +62,18 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
     webhook = "1"
     with open_buffer(url) as buffer:
         endpoint_id, token = buffer.create_endpoint(org, jwks_url, webhook)
-    token_jwt = jwt.encode(
-        {"iss": f"orgId:{org}", "aud": f"webhookId:{webhook}", "iat": int(time.time()), "exp": int(time.time()) + 3600},
-        key,
-        algorithm="RS256",
-        headers={"kid": "bench"},
-    )
-    headers = {"X-ZDesk-JWT": token_jwt, "Content-Type": "application/json"}
-    bodies = [_delivery(org, n, args.events_per_request) for n in range(args.requests)]
+
+    def signed(n: int) -> dict[str, str]:
+        now = int(time.time())
+        claims = {"iss": f"orgId:{org}", "aud": f"webhookId:{webhook}", "iat": now, "exp": now + 3600, "jti": str(n)}
+        token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench"})
+        return {"X-ZDesk-JWT": token, "Content-Type": "application/json"}
+
+    headers = signed(-1)
+    bodies = [
+        (_delivery(org, n, args.events_per_request), signed(n) if args.jwt_per_request else headers)
+        for n in range(args.requests)
+    ]
     warm_up = json.dumps(
         [{"eventType": "Ticket_Add", "orgId": org, "eventTime": "0", "payload": {"id": "warm-up"}}]
     ).encode()
@@ -81,6 +89,8 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
             "127.0.0.1",
             "--port",
             "0",
+            "--metrics-port",
+            "0",
             "--log-level",
             "warning",
         ],
@@ -91,9 +101,9 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
     )
     try:
         target = f"{_listening_address(server)}/webhooks/{token}"
-        _post_all(target, [warm_up], headers, concurrency=1)  # the receiver fetches the JWKS on this one
+        _post_all(target, [(warm_up, headers)], concurrency=1)  # the receiver fetches the JWKS on this one
         started = time.perf_counter()
-        acknowledged = _post_all(target, bodies, headers, args.concurrency)
+        acknowledged = _post_all(target, bodies, args.concurrency)
         elapsed = time.perf_counter() - started
     finally:
         server.terminate()
@@ -111,7 +121,8 @@ def bench_one(url: str, key: rsa.RSAPrivateKey, jwks_url: str, args: argparse.Na
     print(
         f"{redact_url(url)}\n"
         f"  ingest: {acknowledged}/{len(bodies)} requests answered 200 x {args.events_per_request} event(s), "
-        f"concurrency {args.concurrency}: {events / elapsed:,.0f} events/s stored durably ({elapsed:.2f} s)\n"
+        f"concurrency {args.concurrency}, {'a JWT per request' if args.jwt_per_request else 'one JWT'}: "
+        f"{events / elapsed:,.0f} events/s stored durably ({elapsed:.2f} s)\n"
         f"  drain:  {drained} events read in pages of {args.drain_page}: "
         f"{drained / drain_seconds:,.0f} events/s ({drain_seconds:.3f} s)",
         flush=True,
@@ -137,7 +148,7 @@ def _delivery(org: str, n: int, events: int) -> bytes:
     ).encode()
 
 
-def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurrency: int) -> int:
+def _post_all(target: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> int:
     """POSTs every body from `concurrency` threads, each on its own keep-alive connection; returns how many were
     answered 200. Any other answer stops the run: a benchmark that silently drops deliveries measures nothing."""
     parts = urlsplit(target)
@@ -156,9 +167,10 @@ def _post_all(target: str, bodies: list[bytes], headers: dict[str, str], concurr
         try:
             while True:
                 with lock:
-                    body = next(pending, None)
-                    if body is None or failures:
+                    item = next(pending, None)
+                    if item is None or failures:
                         return
+                body, headers = item
                 connection.request("POST", parts.path, body=body, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()  # read to the end, or the connection cannot be reused
