@@ -184,3 +184,20 @@ def test_creates_and_deletes_during_the_read_skip_and_repeat_no_ticket():
         assert len(hit) == 3, "the read reached the second page of three windows"
         assert_every_ticket_once_and_complete(sim, output, ids=before - deleted)
         assert_bounded_offsets(sim)
+
+
+def test_a_token_without_the_search_scope_is_told_which_scope_the_tickets_need():
+    with ZohoDeskSimulator(seed=3, tickets=50) as sim:
+        config = sim.config()
+        config["credentials"]["refresh_token"] = sim.refresh_token(
+            scopes=["Desk.tickets.READ", "Desk.basic.READ", "Desk.settings.READ"]
+        )
+        output = read_tickets_with(config)
+        messages = [m.trace.error.message for m in output.errors if m.trace and m.trace.error]
+        assert any("Desk.tickets.READ and Desk.search.READ" in m for m in messages), messages
+        assert not output.records
+
+
+def read_tickets_with(config):
+    catalog = CatalogBuilder().with_stream("tickets", SyncMode.full_refresh).build()
+    return read(SourceZohoDesk(config=config, catalog=catalog), config, catalog)

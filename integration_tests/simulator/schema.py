@@ -6,8 +6,8 @@ Projections (what a list row carries versus the ``GET /<module>/{id}`` detail):
   ``description``, ``resolution``, ``modifiedTime``, ``modifiedBy``, ``cf``, ``category``, ``subCategory``,
   ``classification``, ``accountId``, ``contractId``, ``isDeleted``, ``isTrashed`` and the counters other than
   ``threadCount``/``commentCount``. ``fields=a,b`` replaces the projection (``id`` + exactly those names,
-  ``cf_*`` names inside ``cf``). Search rows: ``TICKET_SEARCH_FIELDS`` (everything but the multi-line
-  ``description`` and ``resolution``; full ``cf``).
+  ``cf_*`` names inside ``cf``). Search rows: ``TICKET_SEARCH_FIELDS``, complete as Search.json states
+  [C]: every field, the multi-line ``description`` and ``resolution`` included; full ``cf``.
 * products - list ``PRODUCT_LIST_FIELDS``; detail adds cf, createdTime, modifiedTime, createdBy, modifiedBy,
   description, ownerId, productCategory, manufacturer, isDeleted, layoutId, layoutDetails.
 * contracts - list ``CONTRACT_LIST_FIELDS``; detail adds contractNumber, description, slaId, notifyBefore,
@@ -124,7 +124,7 @@ TICKET_LIST_DEFAULT_FIELDS = (
 )
 
 TICKET_MULTILINE_STANDARD = ("description", "resolution")
-TICKET_SEARCH_FIELDS = tuple(f for f in TICKET_FIELDS if f not in TICKET_MULTILINE_STANDARD)
+TICKET_SEARCH_FIELDS = TICKET_FIELDS  # search rows are complete: modifiedTime, cf, description, resolution [C]
 TICKET_FIELDS_PARAM_MAX = 30
 
 DEPARTMENT_FIELDS = (
