@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from zoho_desk_webhooks import StoredEvent, open_buffer
-from zoho_desk_webhooks.events import InvalidEvent
+from zoho_desk_webhooks.events import InvalidEvent, encode_event, normalize_event
 
 from .conftest import ORG, make_event
 
@@ -57,6 +57,21 @@ def test_orgs_have_separate_positions(buffer):
     assert buffer.head_position(ORG) == 2
     assert buffer.head_position("other") == 1
     assert [e.org_id for e in buffer.read("other", 0)] == ["other"]
+
+
+def test_a_batch_of_several_orgs_deliveries_commits_each_org_gapless_and_counts_each_delivery(buffer):
+    def delivery(org, *ns):
+        return (org, [encode_event(normalize_event(make_event(n, org=org))) for n in ns])
+
+    buffer.append("B", [make_event(7, org="B")])
+    counts = buffer.append_batch(
+        [delivery("B", 1, 2), delivery(ORG, 1), delivery("B", 2, 3), delivery(ORG, 1, 4), delivery("B", 7)]
+    )
+    assert counts == [2, 1, 1, 1, 0], "an event already stored, or earlier in the batch, counts for nobody again"
+    assert [(e.position, e.payload["id"]) for e in buffer.read("B", 0)] == [(1, "7"), (2, "1"), (3, "2"), (4, "3")]
+    assert [(e.position, e.payload["id"]) for e in buffer.read(ORG, 0)] == [(1, "1"), (2, "4")]
+    assert len({e.received_at for e in buffer.read("B", 1)}) == 1, "one transaction"
+    assert buffer.append_batch([]) == [] and buffer.append_batch([(ORG, [])]) == [0]
 
 
 def test_read_after_limit_and_event_types(buffer):

@@ -462,3 +462,21 @@ def wait_until(condition, timeout=30.0):
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def test_a_deleted_endpoint_stops_working_once_its_cached_lookup_expires(sqlite_buffer, jwks, signer, monkeypatch):
+    """A running receiver reuses an endpoint lookup for ENDPOINT_CACHE_SECONDS (deliveries skip a database read)."""
+    import types
+
+    from zoho_desk_webhooks import receiver as receiver_module
+
+    offset = [0.0]
+    real_monotonic = time.monotonic
+    monkeypatch.setattr(receiver_module, "time", types.SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0]))
+    client, path, token = start(sqlite_buffer, jwks)
+    assert post(client, path, [make_event(1)], signer.token()).status_code == 200
+    (endpoint,) = sqlite_buffer.list_endpoints()
+    assert sqlite_buffer.delete_endpoint(endpoint.endpoint_id)
+    assert post(client, path, [make_event(2)], signer.token()).status_code == 200, "within the cache's lifetime"
+    offset[0] = receiver_module.ENDPOINT_CACHE_SECONDS
+    assert post(client, path, [make_event(3)], signer.token()).status_code == 404
