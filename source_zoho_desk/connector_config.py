@@ -2,7 +2,7 @@
 
 The CDK builds every manifest component with the config alone, so the config is the one thing all of a run's
 components share. Handing them a `ConnectorConfig` (a plain dict to everyone else, JSON included) gives them one
-token manager and one credit ledger per run without module-level state: two sources in one process, or two tests,
+token manager, one credit ledger and one set of request slots per run without module-level state: two sources in one process, or two tests,
 never see each other's tokens or credits.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
+from source_zoho_desk.components.concurrency import DEFAULT_WORKERS, RequestSlots
 from source_zoho_desk.components.credits import CreditLedger
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class ConnectorConfig(dict):  # type: ignore[type-arg]
         self.announce_changes = announce_changes
         budget = values.get("max_credits_per_sync")
         self.ledger = CreditLedger(budget=int(budget) if budget else None)
+        self.slots = RequestSlots(int(values.get("num_workers") or DEFAULT_WORKERS))
         self._tokens: Optional["ZohoTokenManager"] = None
         self._tokens_lock = threading.Lock()
 

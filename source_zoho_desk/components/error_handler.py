@@ -24,9 +24,11 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import SUCC
 from airbyte_cdk.sources.types import Config
 
 from source_zoho_desk import zoho_hosts
+from source_zoho_desk.components.concurrency import slots_of
 from source_zoho_desk.zoho_errors import Do, judge
 
 LOGGER = logging.getLogger("airbyte")
+TOO_MANY_REQUESTS = "too_many_requests"  # the zoho_errors row of 429 TOO_MANY_REQUESTS
 
 _ACTIONS = {
     Do.RETRY: ResponseAction.RETRY,
@@ -56,6 +58,7 @@ class ZohoErrorHandler(DefaultErrorHandler):
         self._host_answered = False
         self._rejected_tokens: Set[int] = set()
         self._lock = threading.Lock()
+        self._slots = slots_of(self.config)
 
     def interpret_response(
         self, response_or_exception: Optional[Union[requests.Response, Exception]]
@@ -69,7 +72,10 @@ class ZohoErrorHandler(DefaultErrorHandler):
         if isinstance(response_or_exception, requests.Response):
             self._host_answered = True
         if verdict is None:
+            self._slots.succeeded()
             return SUCCESS_RESOLUTION
+        if verdict.error.name == TOO_MANY_REQUESTS:
+            self._slots.throttled()  # fewer requests at once from now on; this one is retried after a short wait
         does = verdict.does
         if does is Do.REFRESH_THEN_RETRY and self._second_token_rejected(response_or_exception):
             does = Do.FAIL
@@ -115,6 +121,24 @@ class NoWaitAfterTokenRefresh(BackoffStrategy):
     ) -> Optional[float]:
         verdict = judge(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
         return 0.001 if verdict is not None and verdict.does is Do.REFRESH_THEN_RETRY else None
+
+
+@dataclass
+class ShortWaitWhenTooMany(BackoffStrategy):
+    """A request refused with 429 TOO_MANY_REQUESTS is asked again after a second (plus the CDK's one): the run's
+    request slots have already dropped below the portal's limit (components/concurrency.py), so the wait of an
+    overloaded server's exponential backoff would only idle the worker. A `Retry-After` Zoho sends is waited instead."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def backoff_time(
+        self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]], attempt_count: int
+    ) -> Optional[float]:
+        if not isinstance(response_or_exception, requests.Response) or "Retry-After" in response_or_exception.headers:
+            return None
+        verdict = judge(response_or_exception)
+        return 1.0 if verdict is not None and verdict.error.name == TOO_MANY_REQUESTS else None
 
 
 def _longest_wait(strategies: List[BackoffStrategy], config: Config) -> Optional[float]:

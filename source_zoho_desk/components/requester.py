@@ -27,6 +27,7 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk import zoho_hosts
+from source_zoho_desk.components.concurrency import slots_of
 from source_zoho_desk.components.credits import ledger_of
 from source_zoho_desk.components.pagination import sent_limit, sent_url
 from source_zoho_desk.zoho_errors import is_page_too_large
@@ -54,11 +55,19 @@ class ZohoDeskRequester(HttpRequester):
             )
         super().__post_init__(parameters)
         self._accepted_limit: Optional[int] = None
+        self._slots = slots_of(self.config)
 
     def get_url(self, **kwargs: Any) -> str:
         return f"{zoho_hosts.desk_api_base(self.config)}/{super().get_url(**kwargs).lstrip('/')}"
 
     def send_request(
+        self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any
+    ) -> Optional[requests.Response]:
+        """Within the run's credit budget and request slots (components/concurrency.py)."""
+        with self._slots.slot():
+            return self._send_in_slot(*args, request_params=request_params, **kwargs)
+
+    def _send_in_slot(
         self, *args: Any, request_params: Optional[Mapping[str, Any]] = None, **kwargs: Any
     ) -> Optional[requests.Response]:
         ledger_of(self.config).check_budget(self.name)
