@@ -1,6 +1,10 @@
-"""Ticket pages that are whole and follow on from each other, even while tickets are deleted during the read.
+"""List pages that are whole and follow on from each other, even while rows are deleted during the read.
 
-A tickets page is asked once per chunk of `fields` names and the CDK merges the chunks' rows by id. A ticket created
+Used by the module lists asked with `fields=` chunks (contacts, accounts, tasks, calls, events, products,
+contracts; `module_list_stream`), which tickets were too until their snapshot moved to createdTime windows of the
+search (ticket_windows.py, which reuses PageContinuity per window). Examples below say "ticket".
+
+A page is asked once per chunk of `fields` names and the CDK merges the chunks' rows by id. A ticket created
 earlier and deleted between two requests moves every later row one place up. Between the chunk requests of one page
 that misaligns the chunks, and the merge turns the two edge rows into half rows; between two pages, more deletes than
 PAGE_OVERLAP skip rows. So the requester below fetches all chunks of a page together, asks again while they disagree,
@@ -96,7 +100,7 @@ class WholePageRequester(ZohoDeskRequester):
     chunk from what it fetched. A page is asked again while its chunks disagree, and from an earlier offset while it
     does not join the last page kept; the paginator continues from the offset actually sent.
 
-    Holds per-read state, which is sound because the tickets stream is read as a single partition."""
+    Holds per-read state, which is sound because the streams using it are read as a single partition."""
 
     _field_chunks: Optional[QueryProperties] = field(default=None, init=False, repr=False)
 
@@ -182,7 +186,7 @@ class WholePageRequester(ZohoDeskRequester):
 
 @dataclass
 class WholePagesRetriever(Retriever):
-    """The tickets retriever: a plain SimpleRetriever, built by the CDK from the manifest, whose WholePageRequester
+    """The module lists' retriever: a plain SimpleRetriever, built by the CDK from the manifest, whose WholePageRequester
     is told the `fields` chunks the retriever will ask each page for."""
 
     retriever: SimpleRetriever
