@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 import jsonschema
@@ -125,3 +126,17 @@ def test_concurrency_stays_within_the_configured_workers(simulator):
     assert not output.errors
     assert simulator.max_in_flight <= 3
     assert not [r for r in simulator.desk_requests() if r.status == 429]
+
+
+def test_the_cdk_counts_the_records_each_stream_emits(simulator):
+    """Offset pages overlap; the repeated rows are dropped before the CDK counts records, so its "Read N records"
+    line and the records a destination receives agree (contacts and tasks span several overlapping pages)."""
+    output = read_all(simulator.config(), ["contacts", "tasks", "tickets", "ticket_threads"])
+    emitted = Counter(message.record.stream for message in output.records)
+    counted = {}
+    for message in output.logs:
+        found = re.match(r"Read (\d+) records from (\w+) stream", message.log.message)
+        if found:
+            counted[found.group(2)] = int(found.group(1))
+    assert counted == dict(emitted)
+    assert emitted["contacts"] == len(simulator.store["contacts"]) and emitted["tasks"] > 200

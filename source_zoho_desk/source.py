@@ -4,8 +4,8 @@ webhook buffer, and a per-stream usage report."""
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict, deque
-from typing import Any, Deque, Dict, Iterator, List, Mapping, Optional, Tuple
+from collections import Counter
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -37,27 +37,6 @@ from source_zoho_desk.messages import log, record_of, status_of
 from source_zoho_desk.organization import ensure_org_id
 
 PROGRESS_EVERY_RECORDS = 5000
-# How many recent keys per stream are remembered to drop rows repeated by overlapping pages: far more than any
-# overlap, far less than a stream.
-RECENT_RECORDS_PER_STREAM = 1000
-
-
-class RecentRecords:
-    """The last `size` keys seen, with O(1) membership."""
-
-    def __init__(self, size: int = RECENT_RECORDS_PER_STREAM) -> None:
-        self._order: Deque[Any] = deque()
-        self._members: set = set()
-        self._size = size
-
-    def seen_before(self, key: Any) -> bool:
-        if key in self._members:
-            return True
-        self._order.append(key)
-        self._members.add(key)
-        if len(self._order) > self._size:
-            self._members.discard(self._order.popleft())
-        return False
 
 
 class SourceZohoDesk(YamlDeclarativeSource):
@@ -109,9 +88,7 @@ class SourceZohoDesk(YamlDeclarativeSource):
                 f"{', '.join(keys)}; run discover again and select from those (stream names are snake_case).",
                 failure_type=FailureType.config_error,
             )
-        yield from _report_usage(
-            self._run_config.ledger, _drop_repeats(self._read_streams(logger, config, catalog, state or []), keys)
-        )
+        yield from _report_usage(self._run_config.ledger, self._read_streams(logger, config, catalog, state or []))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Streams that Zoho's search lists by modified time, or whose webhook events a configured buffer holds,
@@ -177,22 +154,6 @@ class SourceZohoDesk(YamlDeclarativeSource):
             self.resolved_manifest,
             reconcile=incremental_mode(self._config) == "both",
         )
-
-
-def _drop_repeats(
-    messages: Iterator[AirbyteMessage], primary_keys: Mapping[str, List[List[str]]]
-) -> Iterator[AirbyteMessage]:
-    """Drops a row whose key was among the stream's recent rows: offset pages overlap on purpose (see
-    SentLimitOffsetIncrement) and may overlap more on 1-based lists. Webhook events of one id differ in their
-    change cursor, so they all pass."""
-    recent: Dict[str, RecentRecords] = defaultdict(RecentRecords)
-    for message in messages:
-        row = record_of(message)
-        if row is not None and primary_keys.get(row.stream):
-            key = tuple(str(row.data.get(path[0])) for path in primary_keys[row.stream]) + (row.data.get(CURSOR_FIELD),)
-            if recent[row.stream].seen_before(key):
-                continue
-        yield message
 
 
 def _report_usage(ledger: CreditLedger, messages: Iterator[AirbyteMessage]) -> Iterator[AirbyteMessage]:

@@ -12,9 +12,9 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_zoho_desk.components.pagination import DropRepeatedRows
 from source_zoho_desk.components.ticket_windows import (
     CrowdedMillisecond,
-    NewInWindow,
     WindowOffsetIncrement,
     search_count,
     split_windows,
@@ -139,7 +139,7 @@ def test_a_window_is_never_paged_past_max_from():
 
 
 def test_repeats_are_dropped_per_window_however_windows_interleave():
-    keep = NewInWindow(config={}, parameters={})
+    keep = DropRepeatedRows(config={}, parameters={})
     a = StreamSlice(partition={"start": "a", "end": "b"}, cursor_slice={})
     b = StreamSlice(partition={"start": "c", "end": "d"}, cursor_slice={})
     first = [{"id": str(i)} for i in range(100)]

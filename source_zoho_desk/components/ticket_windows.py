@@ -9,7 +9,6 @@ runs the windows in parallel. Three small pieces, each named by the manifest (`d
 * `CreatedTimeWindows` (partition router): the windows. `split_windows` is the splitting rule, pure and unit-tested.
 * `WindowPageRequester`: keeps each window's pages joined while tickets are deleted during the read (whole_pages'
   PageContinuity, per window) and stops a window that holds more rows than its offsets can reach.
-* `NewInWindow` (record filter): a row the window's overlapping or re-read pages brought again is not emitted twice.
 
 Windows are half-open in effect: Zoho's range bounds are inclusive milliseconds, and window i ends one millisecond
 before window i+1 starts, so a row whose createdTime is a window edge belongs to exactly one window.
@@ -19,14 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Deque, Dict, Iterable, Iterator, Mapping, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
@@ -251,35 +248,3 @@ class WindowPageRequester(ZohoDeskRequester):
             )
             ledger_of(self.config).observe(self.name, response)  # discarded, but Zoho charged for it
             params["from"] = earlier
-
-
-# Ids remembered per window: a repeat comes from the page overlap or a page read again, both within a page or two.
-REMEMBERED_PER_WINDOW = 300
-
-
-@dataclass
-class NewInWindow(RecordFilter):
-    """Drops a row its window already emitted. The source drops repeats too, but over the stream's last 1,000 rows,
-    and windows read in parallel interleave their rows by more than that."""
-
-    _seen: Dict[Tuple[str, str], Tuple[Deque[str], Set[str]]] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        with self._lock:
-            order, members = self._seen.setdefault(window_of(stream_slice), (deque(), set()))
-        for record in records:
-            key = str(record.get("id"))
-            if key in members:
-                continue
-            order.append(key)
-            members.add(key)
-            if len(order) > REMEMBERED_PER_WINDOW:
-                members.discard(order.popleft())
-            yield record

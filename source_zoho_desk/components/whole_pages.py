@@ -30,7 +30,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_zoho_desk.components.credits import ledger_of
-from source_zoho_desk.components.pagination import page_overlap, sent_limit, sent_offset
+from source_zoho_desk.components.pagination import DropRepeatedRows, page_overlap, sent_limit, sent_offset
 from source_zoho_desk.components.requester import ZohoDeskRequester
 from source_zoho_desk.zoho_errors import json_body
 
@@ -199,8 +199,19 @@ class WholePagesRetriever(Retriever):
         if not isinstance(requester, WholePageRequester) or field_chunks is None:
             raise ValueError("WholePagesRetriever needs a WholePageRequester and a QueryProperties `fields` parameter.")
         requester.fetch_whole_pages_of(field_chunks)
+        # The selector sees each chunk's rows before they are merged by id, and cannot tell the chunks apart: a row
+        # repeated by the page overlap is dropped here, once merged, by the selector's own filter.
+        selector = self.retriever.record_selector
+        repeats = getattr(selector, "record_filter", None)
+        self._repeats = (
+            repeats if isinstance(repeats, DropRepeatedRows) else DropRepeatedRows(parameters={}, config=self.config)
+        )
+        selector.record_filter = None  # type: ignore[attr-defined]
 
     def read_records(
         self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None
     ) -> Iterable[StreamData]:
-        yield from self.retriever.read_records(records_schema, stream_slice)
+        for item in self.retriever.read_records(records_schema, stream_slice):
+            if isinstance(item, Mapping) and not self._repeats.is_new(item, stream_slice):
+                continue
+            yield item
