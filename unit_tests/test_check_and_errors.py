@@ -54,7 +54,7 @@ def test_check_succeeds_when_every_stream_answers():
         mocker.get(
             f"{DESK}/organizationFields", json={"data": [{"id": "7", "apiName": "subject", "isCustomField": False}]}
         )
-        mocker.get(f"{DESK}/tickets", json={"data": [{"id": "1892000000000009"}]})
+        mocker.get(f"{DESK}/tickets/search", json={"data": [{"id": "1892000000000009"}], "count": 1})
         mocker.get(f"{DESK}/products", json={"data": [{"id": "1892000000000010"}]})
         mocker.get(f"{DESK}/products/1892000000000010", json={"id": "1892000000000010", "productName": "P"})
         mocker.get(f"{DESK}/contracts", status_code=204)
@@ -180,7 +180,7 @@ def test_credits_are_reported_at_the_end_of_each_stream():
 def test_check_names_the_stream_whose_scope_is_missing():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, json=token_answer())
-        for path in ("departments", "tickets", "products"):
+        for path in ("departments", "tickets/search", "products"):
             mocker.get(f"{DESK}/{path}", status_code=204)
         mocker.get(f"{DESK}/contracts", status_code=403, json={"errorCode": "SCOPE_MISMATCH", "message": "no"})
         status = status_of(run_check(make_config()))
@@ -261,3 +261,15 @@ def test_check_names_a_desk_host_that_does_not_answer():
         status = status_of(run_check(config))
     assert status.status.value == "FAILED"
     assert status.message.startswith(f"The connector cannot reach Zoho Desk at 127.0.0.1:{port} (could not connect).")
+
+
+def test_check_fails_when_the_token_cannot_search_tickets():
+    """The tickets snapshot reads /tickets/search: a token without Desk.search.READ fails check, not the sync."""
+    with requests_mock.Mocker() as mocker:
+        mocker.post(TOKEN_URL, json=token_answer())
+        mocker.get(f"{DESK}/departments", **DEPARTMENTS)
+        mocker.get(f"{DESK}/tickets", json={"data": [{"id": "1892000000000009"}]})
+        mocker.get(f"{DESK}/tickets/search", status_code=403, json={"errorCode": "SCOPE_MISMATCH", "message": "no"})
+        status = status_of(run_check(make_config()))
+    assert status.status.value == "FAILED"
+    assert "'tickets' stream needs: Desk.tickets.READ and Desk.search.READ" in status.message

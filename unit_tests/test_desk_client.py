@@ -66,7 +66,10 @@ def test_a_refused_module_stops_with_a_config_error():
     with pytest.raises(AirbyteTracedException) as error:
         fetch(403, {"errorCode": "SCOPE_MISMATCH", "message": "scope"})
     assert error.value.failure_type.value == "config_error"
-    assert "The Zoho token lacks the scope the 'tickets' stream needs: Desk.tickets.READ." in error.value.message
+    assert (
+        "The Zoho token lacks the scope the 'tickets' stream needs: Desk.tickets.READ and Desk.search.READ."
+        in error.value.message
+    )
 
 
 def test_other_failures_still_fail_the_sync():
