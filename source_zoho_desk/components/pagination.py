@@ -109,9 +109,12 @@ class DropRepeatedRows(RecordFilter):
         keyed otherwise, channels by code, are not paged)."""
         if record.get("id") is None:
             return True
-        key = str(record.get("id"))
-        order, members = self._rows_of(_scope(stream_slice))
+        key, scope = str(record.get("id")), _scope(stream_slice)
         with self._lock:
+            order, members = self._seen.setdefault(scope, (deque(), set()))
+            self._seen.move_to_end(scope)  # the most recently paged list last
+            while len(self._seen) > REMEMBERED_LISTS:
+                self._seen.popitem(last=False)
             if key in members:
                 return False
             order.append(key)
@@ -119,14 +122,6 @@ class DropRepeatedRows(RecordFilter):
             if len(order) > REMEMBERED_ROWS:
                 members.discard(order.popleft())
             return True
-
-    def _rows_of(self, scope: Scope) -> Tuple[Deque[str], Set[str]]:
-        with self._lock:
-            rows = self._seen.pop(scope, None) or (deque(), set())
-            self._seen[scope] = rows  # most recent last
-            while len(self._seen) > REMEMBERED_LISTS:
-                self._seen.popitem(last=False)
-            return rows
 
 
 def _scope(stream_slice: Optional[StreamSlice]) -> Scope:

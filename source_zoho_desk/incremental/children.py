@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, List, Mapping
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 
-DEFAULT_WORKERS = 3  # the spec's default num_workers
+from source_zoho_desk.components.concurrency import slots_of
+
 PARENT_KEY = "ticket_id"  # the partition field of the per-ticket streams, and the column their rows carry
 
 
@@ -39,7 +40,7 @@ class ChildLists:
         }
         stream = ModelToComponentFactory().create_component(DeclarativeStream, definition, self.config)
         # The lists are read `num_workers` at a time, as the CDK reads a full refresh's partitions.
-        workers = max(1, int(self.config.get("num_workers") or DEFAULT_WORKERS))
+        workers = slots_of(self.config).ceiling
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.definition['name']}-") as pool:
             for records in pool.map(lambda partition: list(partition.read()), stream.generate_partitions()):
                 for record in records:
