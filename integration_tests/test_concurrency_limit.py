@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
+from integration_tests.reads import catalog_of
 from integration_tests.simulator import ZohoDeskSimulator
 from source_zoho_desk.source import SourceZohoDesk
 
@@ -36,16 +35,9 @@ def test_a_read_with_more_workers_than_the_portal_allows_settles_below_its_limit
     assert source.connector_config.slots.limit <= 4, (source.connector_config.slots.limit, len(refused))
 
 
-def _catalog():
-    builder = CatalogBuilder()
-    for name in STREAMS:
-        builder = builder.with_stream(name, SyncMode.full_refresh)
-    return builder.build()
-
-
 def _source(sim, **config):
-    return SourceZohoDesk(config=sim.config(**config), catalog=_catalog())
+    return SourceZohoDesk(config=sim.config(**config), catalog=catalog_of(STREAMS))
 
 
 def _read(sim, source):
-    return read(source, dict(source.connector_config), _catalog())
+    return read(source, dict(source.connector_config), catalog_of(STREAMS))

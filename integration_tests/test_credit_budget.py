@@ -4,20 +4,10 @@ what it read; an incremental sync stopped that way goes on from its saved state.
 from __future__ import annotations
 
 from airbyte_cdk.models import AirbyteStateMessageSerializer, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import read
 
+from integration_tests.reads import read_streams
 from integration_tests.simulator import ZohoDeskSimulator
 from source_zoho_desk.incremental.streams import DELETED_AT_FIELD
-from source_zoho_desk.source import SourceZohoDesk
-
-
-def run(sim, catalog, state=None, **config):
-    source_config = sim.config(**config)
-    states = [AirbyteStateMessageSerializer.load(s) for s in state] if state else None
-    return read(
-        SourceZohoDesk(config=source_config, catalog=catalog, state=states), source_config, catalog, state=states
-    )
 
 
 def test_a_full_refresh_stops_at_its_budget_with_a_message_naming_it():
@@ -26,13 +16,12 @@ def test_a_full_refresh_stops_at_its_budget_with_a_message_naming_it():
 
 
 def _a_full_refresh_stops_at_its_budget(simulator):
-    catalog = CatalogBuilder().with_stream("contacts", SyncMode.full_refresh).build()
-    unbounded = run(simulator, catalog)
+    unbounded = read_streams(simulator.config(), ["contacts"])
     spent = sum(r.credits for r in simulator.desk_requests())
     assert not unbounded.errors and spent > 12
     before = len(simulator.desk_requests())
 
-    output = run(simulator, catalog, max_credits_per_sync=6, num_workers=1)
+    output = read_streams(simulator.config(max_credits_per_sync=6, num_workers=1), ["contacts"])
     charged = sum(r.credits for r in simulator.desk_requests()[before:])
     messages = [e.trace.error.message for e in output.errors]
     assert any("Credit budget per sync" in m and "6" in m for m in messages), messages
@@ -43,15 +32,14 @@ def _a_full_refresh_stops_at_its_budget(simulator):
 
 def test_a_polling_sync_stopped_by_its_budget_goes_on_from_its_state():
     with ZohoDeskSimulator(seed=7, tickets=600) as sim:
-        catalog = CatalogBuilder().with_stream("tickets", SyncMode.incremental).build()
-        first = run(sim, catalog, max_credits_per_sync=10, num_workers=1)
+        first = read_streams(sim.config(max_credits_per_sync=10, num_workers=1), ["tickets"], SyncMode.incremental)
         assert any("Credit budget per sync" in e.trace.error.message for e in first.errors)
         assert first.state_messages, "the rows read before the stop are checkpointed"
         read_ids = {m.record.data["id"] for m in first.records}
         assert 0 < len(read_ids) < 600
         state = [AirbyteStateMessageSerializer.dump(first.state_messages[-1].state)]
 
-        second = run(sim, catalog, state=state)
+        second = read_streams(sim.config(), ["tickets"], SyncMode.incremental, state)
         assert not second.errors
         # (the deletes from the recycle bin since the checkpoint come too)
         second_ids = {m.record.data["id"] for m in second.records if DELETED_AT_FIELD not in m.record.data}

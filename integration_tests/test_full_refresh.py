@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 
 import jsonschema
 import pytest
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import discover, read
+from airbyte_cdk.test.entrypoint_wrapper import discover
 
+from integration_tests.reads import read_streams, records_by_stream
 from source_zoho_desk.source import SourceZohoDesk
 
 STREAMS = ["tickets", "departments", "products", "contracts", "organization_fields"]
@@ -29,18 +28,7 @@ MODULES = [
 
 
 def read_all(config, streams=STREAMS):
-    builder = CatalogBuilder()
-    for stream in streams:
-        builder.with_stream(stream, SyncMode.full_refresh)
-    catalog = builder.build()
-    return read(SourceZohoDesk(config=config, catalog=catalog), config, catalog)
-
-
-def records_by_stream(output):
-    grouped = defaultdict(list)
-    for message in output.records:
-        grouped[message.record.stream].append(message.record.data)
-    return grouped
+    return read_streams(config, streams)
 
 
 def expected_counts(sim):

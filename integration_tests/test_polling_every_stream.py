@@ -6,17 +6,15 @@ from each module's recycle bin entries. Replayed like an append + dedup destinat
 from __future__ import annotations
 
 import random
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import pytest
 from airbyte_cdk.models import AirbyteStateMessageSerializer, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import read
 
+from integration_tests.reads import read_streams, records_by_stream
 from integration_tests.simulator import ZohoDeskSimulator
 from integration_tests.webhook_harness import DedupDestination
 from source_zoho_desk.incremental.streams import DELETED_AT_FIELD
-from source_zoho_desk.source import SourceZohoDesk
 
 SEARCHED = ("tickets", "contacts", "accounts", "tasks", "calls", "events", "products", "articles")
 MUTABLE = ("contacts", "accounts", "tasks", "calls", "events", "articles")
@@ -24,17 +22,9 @@ MUTABLE = ("contacts", "accounts", "tasks", "calls", "events", "articles")
 
 def sync(simulator, streams, mode: SyncMode, state: Optional[List[dict]] = None):
     """One read; returns ({stream: [record data]}, the final state messages as dicts)."""
-    config = simulator.config()
-    builder = CatalogBuilder()
-    for name in streams:
-        builder = builder.with_stream(name, mode)
-    catalog = builder.build()
-    states = [AirbyteStateMessageSerializer.load(s) for s in state] if state else None
-    output = read(SourceZohoDesk(config=config, catalog=catalog, state=states), config, catalog, state=states)
+    output = read_streams(simulator.config(), streams, mode, state)
     assert not output.errors, [e.trace.error.message for e in output.errors]
-    records: Dict[str, List[dict]] = {name: [] for name in streams}
-    for message in output.records:
-        records[message.record.stream].append(message.record.data)
+    records = records_by_stream(output)
     final = {}
     for message in output.state_messages:
         final[message.state.stream.stream_descriptor.name] = AirbyteStateMessageSerializer.dump(message.state)

@@ -10,15 +10,9 @@ import random
 from datetime import datetime, timezone
 
 from airbyte_cdk.models import AirbyteStateMessageSerializer, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import read
 
+from integration_tests.reads import read_streams
 from source_zoho_desk.incremental.streams import CURSOR_FIELD, DELETED_AT_FIELD
-from source_zoho_desk.source import SourceZohoDesk
-
-
-def _state_objects(state):
-    return [AirbyteStateMessageSerializer.load(s) for s in state] if state else None
 
 
 class Destination:
@@ -40,12 +34,7 @@ class Destination:
 
 
 def run(simulator, destination, state=None, **config):
-    source_config = simulator.config(**config)
-    catalog = CatalogBuilder().with_stream("tickets", SyncMode.incremental).build()
-    states = _state_objects(state)
-    output = read(
-        SourceZohoDesk(config=source_config, catalog=catalog, state=states), source_config, catalog, state=states
-    )
+    output = read_streams(simulator.config(**config), ["tickets"], SyncMode.incremental, state)
     assert not output.errors, [e.trace.error.message for e in output.errors]
     records = [m.record.data for m in output.records]
     destination.apply(records)

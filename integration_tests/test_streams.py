@@ -5,15 +5,14 @@ warning, and the `fields=` shapes and refusals Zoho may answer with."""
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 
 import jsonschema
 import phonenumbers
 import pytest
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import discover, read
+from airbyte_cdk.test.entrypoint_wrapper import discover
 
+from integration_tests.reads import read_streams, records_by_stream
 from integration_tests.simulator.phones import PHONE_TEMPLATES
 from integration_tests.simulator.schema import FIELD_MODULES
 from source_zoho_desk.source import SourceZohoDesk
@@ -73,21 +72,6 @@ ALL_STREAMS = [
     "organizations",
 ]
 LAYOUT_MODULES = ("tickets", "contacts", "accounts", "tasks", "calls", "events", "timeEntry", "products", "contracts")
-
-
-def read_streams(config, streams):
-    builder = CatalogBuilder()
-    for stream in streams:
-        builder.with_stream(stream, SyncMode.full_refresh)
-    catalog = builder.build()
-    return read(SourceZohoDesk(config=config, catalog=catalog), config, catalog)
-
-
-def by_stream(output):
-    grouped = defaultdict(list)
-    for message in output.records:
-        grouped[message.record.stream].append(message.record.data)
-    return grouped
 
 
 def warnings(output):
@@ -151,7 +135,7 @@ def full_read():
 def test_every_stream_reads_exactly_the_store_and_matches_its_discovered_schema(full_read):
     sim, catalog, output = full_read
     assert not output.errors, [e.trace.error.message for e in output.errors]
-    grouped = by_stream(output)
+    grouped = records_by_stream(output)
     expected = expected_counts(sim)
     assert {s: len(r) for s, r in grouped.items()} == expected
     assert set(expected) == {s.name for s in catalog.streams} == set(ALL_STREAMS), "every stream has rows in the demo"
@@ -196,7 +180,7 @@ def test_discover_types_every_custom_field_of_every_module(full_read):
 
 def test_custom_values_become_typed_columns_and_cf_keeps_them_raw(full_read):
     sim, _, output = full_read
-    grouped = by_stream(output)
+    grouped = records_by_stream(output)
     tickets = {t["id"]: t for t in grouped["tickets"]}
     seen = Counter()
     for ticket_id, stored in sim.store["tickets"].items():
@@ -239,7 +223,7 @@ def _template_of(number):
 
 def test_contact_phones_keep_their_text_and_gain_an_e164_column(full_read):
     sim, _, output = full_read
-    contacts = {c["id"]: c for c in by_stream(output)["contacts"]}
+    contacts = {c["id"]: c for c in records_by_stream(output)["contacts"]}
     checked = Counter()
     for contact_id, stored in sim.store["contacts"].items():
         row = contacts[contact_id]
@@ -283,7 +267,7 @@ def test_contact_phones_keep_their_text_and_gain_an_e164_column(full_read):
 
 def test_calls_keep_what_a_pbx_matches_on(full_read):
     sim, _, output = full_read
-    calls = {c["id"]: c for c in by_stream(output)["calls"]}
+    calls = {c["id"]: c for c in records_by_stream(output)["calls"]}
     for call_id, stored in sim.store["calls"].items():
         for key in ("direction", "duration", "status", "startTime", "contactId", "ticketId"):
             assert calls[call_id].get(key) == stored[key], key
@@ -390,11 +374,11 @@ def test_an_edition_without_a_module_skips_it_once_for_all_its_partitions(sim):
 
 def test_custom_values_as_top_level_keys_give_the_same_records_as_nested_ones(sim):
     # Lists asked with `fields=` (contacts here; tickets come from the search, whose `cf` is always nested).
-    nested = {r["id"]: r for r in by_stream(read_streams(sim.config(), ["tickets", "contacts"]))["contacts"]}
+    nested = {r["id"]: r for r in records_by_stream(read_streams(sim.config(), ["tickets", "contacts"]))["contacts"]}
     sim.settings.fields_cf_placement = "top_level"
     sim.reset_requests()
     output = read_streams(sim.config(), ["tickets", "contacts"])
-    top_level = {r["id"]: r for r in by_stream(output)["contacts"]}
+    top_level = {r["id"]: r for r in records_by_stream(output)["contacts"]}
 
     assert not output.errors
     assert top_level == nested
@@ -431,7 +415,7 @@ def test_field_definitions_fall_back_to_the_deprecated_endpoint(sim):
     assert schemas["tickets"]["properties"]["cf_is_vip"]["type"] == ["boolean", "null"], "Checkbox is a boolean"
     assert schemas["tickets"]["properties"]["cf_affected_users"]["type"] == ["integer", "null"]
     assert "cf_employee_id" not in schemas["agents"]["properties"], "the old endpoint does not know agents' fields"
-    fields = by_stream(output)["organization_fields"]
+    fields = records_by_stream(output)["organization_fields"]
     assert len(fields) == sum(len(v) for v in sim.store.org_fields.values())
     for field in fields:
         jsonschema.validate(field, schemas["organization_fields"])
