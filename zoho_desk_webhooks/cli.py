@@ -260,18 +260,22 @@ def serve_command(args: argparse.Namespace) -> int:
     )
 
     def config(app: Any, max_connections: int, **options: Any) -> uvicorn.Config:
-        limits = ConnectionLimits(header_timeout=args.header_timeout_seconds, max_connections=max_connections)
+        limits = ConnectionLimits(
+            header_timeout=args.header_timeout_seconds,
+            max_connections=max_connections,
+            max_header_bytes=args.max_header_bytes,
+        )
         # access_log off: the access log would print request paths, and the path is the secret.
         # Bounded graceful shutdown: a client holding a keep-alive connection must not keep us from exiting.
         return uvicorn.Config(
             app,
             http=limits.protocol(),  # type: ignore[arg-type]  # called like the class it wants
+            ws="none",  # no WebSocket: an Upgrade request must not leave the protocol that holds the limits
             log_level=args.log_level,
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             timeout_keep_alive=args.keep_alive_seconds,
-            h11_max_incomplete_event_size=args.max_header_bytes,
             **options,
         )
 

@@ -61,7 +61,7 @@ async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
 def parse_delivery(body: bytes, *, max_depth: int) -> list[dict[str, Any]]:
     """The normalized events of a delivery: a JSON array of events, or one event object."""
     try:
-        data = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))  # as json.loads(body, ...)
     except RecursionError:
         raise Rejection(400, "too_deep", "JSON nested deeper than the parser allows") from None
     except ValueError as exc:  # includes bad UTF-8, NaN/Infinity, 1e999 and over-long integers
@@ -103,3 +103,7 @@ def _finite_float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError("number out of range")
     return value
+
+
+# One decoder for every delivery (json.loads with options builds a new one each call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)

@@ -209,7 +209,8 @@ class ZohoJwtVerifier:
         now = time.time()
         if "exp" in claims and claims["exp"] <= now - self._leeway:
             raise ExpiredJwt("JWT has expired")
-        if any(name in claims and claims[name] > now + self._leeway for name in ("iat", "nbf")):
+        latest = now + self._leeway
+        if claims.get("iat", latest) > latest or claims.get("nbf", latest) > latest:
             raise PrematureJwt("JWT is not valid yet (iat/nbf in the future)")
 
     def _decoded(self, token: str, fetch: bool) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from .refusals import PendingRefusals, Refusal
 log = logging.getLogger(__name__)
 
 JWT_HEADER = "x-zdesk-jwt"
+JSON_TYPE = JSONResponse.media_type
 # How long a running receiver goes on using an endpoint it looked up: deleting an endpoint, or recording its webhook
 # id, reaches running receivers within this long. Without it every delivery would wait for a database read.
 ENDPOINT_CACHE_SECONDS = 5.0
@@ -144,7 +145,8 @@ class WebhookReceiver:
         self.metrics.add("events_stored_total", stored)
         self.metrics.add("events_duplicate_total", len(events) - stored)
         log.debug("endpoint %s: stored %d of %d events", endpoint.endpoint_id, stored, len(events))
-        return JSONResponse({"stored": stored, "duplicates": len(events) - stored})
+        # JSONResponse's bytes, without a json.dumps per delivery
+        return Response(f'{{"stored":{stored},"duplicates":{len(events) - stored}}}'.encode(), media_type=JSON_TYPE)
 
     # ---- steps --------------------------------------------------------------------------------
 
