@@ -11,11 +11,13 @@ Zoho's error body is `{"errorCode": "...", "message": "..."}`, and a 422 adds `e
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, Mapping, Optional, Tuple, TypeGuard, Union
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -267,10 +269,40 @@ def is_page_too_large(response: Optional[requests.Response]) -> TypeGuard[reques
     return "exceeds the range" in message and "limit" in message
 
 
+def decoded(response: requests.Response) -> Any:
+    """The answer's JSON, decoded once per response and kept on it: the error handler, the page checks and the
+    record extractor all read the same body. Raises ValueError for an empty or non-JSON body (Zoho's 204s, proxies'
+    HTML, a body cut off). orjson, several times faster; the standard library for what orjson refuses (NaN). One
+    difference from `response.json()`: orjson reads an integer beyond 64 bits as a float; Zoho sends its ids (and
+    every number that large) as strings, and a scan for such numbers cost a third of the time saved."""
+    cached = getattr(response, _DECODED, _NOT_YET)
+    if cached is _NOT_YET:
+        content = response.content
+        try:
+            cached = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            try:
+                cached = json.loads(content)
+            except ValueError as error:  # also UnicodeDecodeError
+                cached = _Unreadable(str(error))
+        setattr(response, _DECODED, cached)
+    if isinstance(cached, _Unreadable):
+        raise ValueError(cached.reason)
+    return cached
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    reason: str
+
+
+_DECODED, _NOT_YET = "_zoho_decoded_body", object()
+
+
 def json_body(response: requests.Response) -> Dict[str, Any]:
     """The answer's JSON object, or {} for an empty, non-JSON or non-object body (Zoho's 204s, proxies' HTML)."""
     try:
-        body = response.json()
+        body = decoded(response)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
@@ -282,7 +314,7 @@ def _judge_response(
     status = response.status_code
     if 200 <= status < 300:
         try:
-            answered = response.json() if response.content.strip() else None
+            answered = decoded(response) if response.content.strip() else None
         except ValueError:  # an HTML page, or JSON cut off
             return Verdict(ERRORS["unreadable_answer"], Do.RETRY, status=status) if status == 200 else None
         if reads_one_record and not (isinstance(answered, dict) and answered):  # a 204 or {} where a record was asked

@@ -13,8 +13,9 @@ from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_zoho_desk.components.extraction import DecodedOnceExtractor
 
 WEIGHT_HEADER = "X-Rate-Limit-Request-Weight-v3"
 REMAINING_HEADER = "X-Rate-Limit-Remaining-v3"
@@ -90,8 +91,8 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
 
 
 @dataclass
-class CreditCountingExtractor(DpathExtractor):
-    """A DpathExtractor that also books each response's credits to its stream."""
+class CreditCountingExtractor(DecodedOnceExtractor):
+    """A DecodedOnceExtractor that also books each response's credits to its stream."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
